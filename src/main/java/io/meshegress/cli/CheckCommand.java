@@ -1,0 +1,148 @@
+package io.meshegress.cli;
+
+import io.meshegress.config.ConfigException;
+import io.meshegress.config.Durations;
+import io.meshegress.config.EgressConfig;
+import io.meshegress.policy.Decision;
+import io.meshegress.policy.EgressPolicy;
+import io.meshegress.policy.HostPattern;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "check", mixinStandardHelpOptions = true,
+        description = "Validate the file; for each HOST[:PORT] say which listener allows or refuses it, and why.")
+final class CheckCommand implements Callable<Integer> {
+    @Mixin
+    private ConfigOption config;
+
+    @Parameters(paramLabel = "HOST[:PORT]", arity = "0..*", description = "destinations to explain")
+    private List<String> destinations = new ArrayList<>();
+
+    @Spec
+    private CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        EgressConfig cfg;
+        try {
+            cfg = config.load();
+        } catch (ConfigException e) {
+            spec.commandLine().getErr().println(e.getMessage());
+            return Main.CONFIG_ERROR;
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(config.name() + ": ok");
+        describe(cfg, out);
+        EgressPolicy policy = new EgressPolicy(cfg.policy(), cfg.mesh());
+        int status = Main.OK;
+        for (String d : destinations) {
+            Optional<Target> target = Target.parse(d);
+            if (target.isEmpty()) {
+                spec.commandLine().getErr().println("mesh-egress: \"" + d + "\" is not HOST or HOST:PORT");
+                status = Main.CONFIG_ERROR;
+                continue;
+            }
+            explain(cfg, policy, target.get(), out);
+        }
+        out.flush();
+        return status;
+    }
+
+    private static void describe(EgressConfig cfg, PrintWriter out) {
+        out.println("listeners:");
+        if (cfg.http() != null) {
+            out.println("  http " + cfg.http().listen() + " (CONNECT to ports " + cfg.http().connectPorts() + ")");
+        }
+        for (EgressConfig.SniListener s : cfg.sni()) {
+            out.println("  sni " + s.listen() + " -> upstream port " + s.upstreamPort()
+                    + (s.upstreamPortIsOwnPort() ? " (its own port)" : ""));
+        }
+        if (cfg.admin() != null) {
+            out.println("  admin " + cfg.admin().listen());
+        }
+        EgressConfig.Policy p = cfg.policy();
+        out.println("policy:");
+        List<String> allowed = new ArrayList<>();
+        p.allow().forEach(h -> allowed.add(h + " (any port)"));
+        cfg.mesh().destinations().forEach(d -> d.hosts().forEach(h -> {
+            List<Integer> ports = new ArrayList<>(d.http());
+            ports.addAll(d.tls());
+            allowed.add(h + " (ports " + ports + ")");
+        }));
+        out.println("  allow: " + (allowed.isEmpty() ? "every host" : String.join(", ", allowed)));
+        out.println("  deny: " + (p.deny().isEmpty() ? "none" : p.deny()));
+        out.println("  denyNetworks: " + (p.denyNetworks().isEmpty() ? "none" : p.denyNetworks()));
+        out.println("  clients: " + (p.clients().isEmpty() ? "any" : p.clients()));
+        EgressConfig.Timeouts t = cfg.timeouts();
+        out.println("timeouts: connect " + Durations.format(t.connect()) + ", handshake "
+                + Durations.format(t.handshake()) + ", idle " + Durations.format(t.idle()));
+        out.println("resolver: " + (cfg.resolver().servers().isEmpty() ? "system resolv.conf and /etc/hosts"
+                : "servers " + cfg.resolver().servers().stream()
+                        .map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()).toList())
+                + (cfg.resolver().ipv6() ? ", IPv4 and IPv6" : ", IPv4 only")
+                + (cfg.resolver().hosts().isEmpty() ? "" : ", " + cfg.resolver().hosts().size() + " static hosts"));
+    }
+
+    private static void explain(EgressConfig cfg, EgressPolicy policy, Target t, PrintWriter out) {
+        for (EgressConfig.SniListener s : cfg.sni()) {
+            String via = t.display(s.upstreamPort()) + " via sni " + s.listen() + ": ";
+            if (t.port != null && t.port != s.upstreamPort()) {
+                out.println(t.host + ":" + t.port + " via sni " + s.listen() + ": not reachable (this listener always "
+                        + "connects to port " + s.upstreamPort() + ")");
+                continue;
+            }
+            out.println(via + verdict(policy.checkName(t.host, s.upstreamPort())));
+        }
+        if (cfg.http() != null) {
+            int port = t.port == null ? 443 : t.port;
+            String via = t.host + ":" + port + " via http " + cfg.http().listen() + " CONNECT: ";
+            if (!cfg.http().connectPorts().contains(port) && !destinationPort(cfg, port)) {
+                out.println(via + "refused by http.connectPorts (port " + port + " is not in "
+                        + cfg.http().connectPorts() + ")");
+            } else {
+                out.println(via + verdict(policy.checkName(t.host, port)));
+            }
+        }
+    }
+
+    private static boolean destinationPort(EgressConfig cfg, int port) {
+        return cfg.mesh().destinations().stream().anyMatch(d -> d.tls().contains(port) || d.http().contains(port));
+    }
+
+    private static String verdict(Decision d) {
+        return d.allowed() ? "allowed by " + d.rule() : "refused by " + d.rule();
+    }
+
+    private record Target(String host, Integer port) {
+        static Optional<Target> parse(String text) {
+            String host = text;
+            Integer port = null;
+            int colon = text.lastIndexOf(':');
+            if (colon > 0 && text.indexOf(':') == colon) {
+                try {
+                    port = Integer.parseInt(text.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    return Optional.empty();
+                }
+                if (port < 1 || port > 65535) {
+                    return Optional.empty();
+                }
+                host = text.substring(0, colon);
+            }
+            Integer p = port;
+            return HostPattern.normalizeHost(host).map(h -> new Target(h, p));
+        }
+
+        String display(int defaultPort) {
+            return host + ":" + (port == null ? defaultPort : port);
+        }
+    }
+}

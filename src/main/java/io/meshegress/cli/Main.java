@@ -1,0 +1,51 @@
+package io.meshegress.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code mesh-egress run | check | --version | --help}. Exit status: 0 success, 1 runtime failure,
+ * 2 usage or configuration error.
+ */
+@Command(name = "mesh-egress",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "Egress proxy for Kubernetes and Istio service meshes: CONNECT, Host-routed HTTP and TLS "
+                + "passthrough by SNI, from one config file.",
+        subcommands = {RunCommand.class, CheckCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    public static final int OK = 0;
+    public static final int RUNTIME_FAILURE = 1;
+    public static final int CONFIG_ERROR = 2;
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs a command line and returns its exit status; {@code run} returns only when the proxy stops. */
+    public static int execute(String... args) {
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /** As {@link #execute(String...)}, writing to the given streams (tests capture them). */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new Main()).setOut(out).setErr(err);
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("mesh-egress: " + e.getMessage());
+            return RUNTIME_FAILURE;
+        });
+        int status = cli.execute(args);
+        out.flush();
+        err.flush();
+        return status;
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: run, check");
+    }
+}

@@ -1,0 +1,57 @@
+package io.meshegress.config;
+
+/**
+ * A configuration problem, rendered as the one line the contract promises:
+ * {@code file:line:col: key: message}. Location and key are left out where unknown.
+ */
+public final class ConfigException extends Exception {
+    private final String file;
+    private final int line;
+    private final int column;
+    private final String key;
+    private final String problem;
+
+    public ConfigException(String file, int line, int column, String key, String problem) {
+        super(render(file, line, column, key, problem), null, false, false);
+        this.file = file;
+        this.line = line;
+        this.column = column;
+        this.key = key;
+        this.problem = problem;
+    }
+
+    private static String render(String file, int line, int column, String key, String problem) {
+        StringBuilder sb = new StringBuilder(file);
+        if (line > 0) {
+            sb.append(':').append(line);
+            if (column > 0) {
+                sb.append(':').append(column);
+            }
+        }
+        sb.append(": ");
+        if (key != null && !key.isEmpty()) {
+            sb.append(key).append(": ");
+        }
+        return sb.append(problem).toString();
+    }
+
+    public String file() {
+        return file;
+    }
+
+    public int line() {
+        return line;
+    }
+
+    public int column() {
+        return column;
+    }
+
+    public String key() {
+        return key;
+    }
+
+    public String problem() {
+        return problem;
+    }
+}

@@ -1,0 +1,394 @@
+package io.meshegress.config;
+
+import io.meshegress.policy.Cidr;
+import io.meshegress.policy.HostPattern;
+import io.netty.util.NetUtil;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * Turns YAML text into an {@link EgressConfig}, or into the one-line error the contract asks for.
+ * Every key is optional; an omitted key takes its default, an unknown key is an error.
+ */
+public final class ConfigLoader {
+    public static final String EMBEDDED_DEFAULT = "<embedded default>";
+    private static final String DEFAULT_RESOURCE = "/io/meshegress/config/default.yaml";
+    private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+
+    static final List<String> DEFAULT_DENY_NETWORKS = List.of("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10",
+            "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4",
+            "::1/128", "fc00::/7", "fe80::/10");
+
+    private final String file;
+
+    private ConfigLoader(String file) {
+        this.file = file;
+    }
+
+    /** The configuration the proxy runs on when no file is given. */
+    public static EgressConfig embeddedDefault() {
+        try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULT_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("embedded default configuration missing from the jar");
+            }
+            return parse(EMBEDDED_DEFAULT, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException | ConfigException e) {
+            throw new IllegalStateException("embedded default configuration is broken: " + e.getMessage(), e);
+        }
+    }
+
+    public static EgressConfig load(Path path) throws ConfigException {
+        String name = path.toString();
+        String text;
+        try {
+            text = Files.readString(path, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(name, 0, 0, "", "no such file");
+        } catch (IOException e) {
+            throw new ConfigException(name, 0, 0, "", "cannot read: " + e.getMessage());
+        }
+        return parse(name, text);
+    }
+
+    public static EgressConfig parse(String file, String text) throws ConfigException {
+        return new ConfigLoader(file).bind(new YamlTreeReader(file).read(text));
+    }
+
+    private EgressConfig bind(YamlNode rootNode) throws ConfigException {
+        Fields root = fields(rootNode, "http", "sni", "resolver", "timeouts", "policy", "admin", "mesh");
+        EgressConfig.HttpListener http = httpListener(root);
+        List<EgressConfig.SniListener> sni = sniListeners(root);
+        EgressConfig.Resolver resolver = resolver(root.mappingOrEmpty("resolver"));
+        EgressConfig.Timeouts timeouts = timeouts(root.mappingOrEmpty("timeouts"));
+        EgressConfig.Policy policy = policy(root.mappingOrEmpty("policy"));
+        EgressConfig.Admin admin = admin(root);
+        EgressConfig.Mesh mesh = mesh(root.mappingOrEmpty("mesh"));
+        return new EgressConfig(file, http, sni, resolver, timeouts, policy, admin, mesh);
+    }
+
+    // ---- listeners -------------------------------------------------------------------------
+
+    /** Every bound address so far, to refuse two listeners on one socket. */
+    private final Map<String, ListenAddress> bound = new LinkedHashMap<>();
+
+    private ListenAddress listen(YamlNode node) throws ConfigException {
+        ListenAddress address = parseScalar(node, ListenAddress::parse);
+        for (Map.Entry<String, ListenAddress> e : bound.entrySet()) {
+            if (e.getValue().overlaps(address)) {
+                throw at(node, address + " is already used by " + e.getKey() + " (" + e.getValue() + ")");
+            }
+        }
+        bound.put(node.path(), address);
+        return address;
+    }
+
+    private EgressConfig.HttpListener httpListener(Fields root) throws ConfigException {
+        if (root.isExplicitNull("http")) {
+            return null;
+        }
+        Fields f = fields(root.mappingOrEmpty("http"), "listen", "connectPorts");
+        ListenAddress listen = f.has("listen") ? listen(f.get("listen")) : defaultListen(f, "0.0.0.0:8080");
+        List<Integer> connectPorts = f.has("connectPorts") ? list(f.get("connectPorts"), this::port) : List.of(443, 563);
+        return new EgressConfig.HttpListener(listen, connectPorts);
+    }
+
+    private ListenAddress defaultListen(Fields f, String text) throws ConfigException {
+        ListenAddress address = ListenAddress.parse(text);
+        String path = f.path().isEmpty() ? "listen" : f.path() + ".listen";
+        for (Map.Entry<String, ListenAddress> e : bound.entrySet()) {
+            if (e.getValue().overlaps(address)) {
+                throw at(f.node(), "the default " + path + " " + address + " collides with " + e.getKey()
+                        + " (" + e.getValue() + "); set " + path + " explicitly");
+            }
+        }
+        bound.put(path, address);
+        return address;
+    }
+
+    private List<EgressConfig.SniListener> sniListeners(Fields root) throws ConfigException {
+        if (root.isExplicitNull("sni")) {
+            return List.of();
+        }
+        if (!root.has("sni")) {
+            ListenAddress listen = ListenAddress.parse("0.0.0.0:8443");
+            bound.put("sni[0].listen", listen);
+            return List.of(new EgressConfig.SniListener(listen, 443, false));
+        }
+        return list(root.get("sni"), node -> {
+            Fields f = fields(node, "listen", "upstreamPort");
+            if (!f.has("listen")) {
+                throw at(node, "listen is required for an sni listener (e.g. listen: \"0.0.0.0:8443\")");
+            }
+            ListenAddress listen = listen(f.get("listen"));
+            if (f.has("upstreamPort")) {
+                int upstream = port(f.get("upstreamPort"));
+                return new EgressConfig.SniListener(listen, upstream, upstream == listen.port());
+            }
+            return new EgressConfig.SniListener(listen, listen.port(), true);
+        });
+    }
+
+    private EgressConfig.Admin admin(Fields root) throws ConfigException {
+        if (root.isExplicitNull("admin")) {
+            return null;
+        }
+        Fields f = fields(root.mappingOrEmpty("admin"), "listen");
+        return new EgressConfig.Admin(f.has("listen") ? listen(f.get("listen")) : defaultListen(f, "127.0.0.1:9901"));
+    }
+
+    // ---- resolver, timeouts ----------------------------------------------------------------
+
+    private EgressConfig.Resolver resolver(YamlNode node) throws ConfigException {
+        Fields f = fields(node, "servers", "ipv6", "hosts", "queryTimeout", "maxTtl", "negativeTtl");
+        List<InetSocketAddress> servers = f.has("servers")
+                ? list(f.get("servers"), n -> parseScalar(n, s -> ListenAddress.parse(s, 53)).socketAddress())
+                : List.of();
+        boolean ipv6 = f.has("ipv6") && bool(f.get("ipv6"));
+        Map<String, InetAddress> hosts = new LinkedHashMap<>();
+        if (f.has("hosts")) {
+            YamlNode.Mapping m = mapping(f.get("hosts"));
+            for (YamlNode.Entry e : m.entries().values()) {
+                String name = HostPattern.normalizeHost(e.key())
+                        .filter(n -> !n.contains(":") && !NetUtil.isValidIpV4Address(n))
+                        .orElseThrow(() -> new ConfigException(file, e.keyPosition().line(), e.keyPosition().column(),
+                                m.path() + "." + e.key(), '"' + e.key() + "\" is not a host name"));
+                hosts.put(name, parseScalar(e.value(), ConfigLoader::ipAddress));
+            }
+        }
+        Duration queryTimeout = f.has("queryTimeout") ? positiveDuration(f.get("queryTimeout")) : Duration.ofSeconds(5);
+        Duration maxTtl = f.has("maxTtl") ? positiveDuration(f.get("maxTtl")) : Duration.ofMinutes(5);
+        Duration negativeTtl = f.has("negativeTtl") ? duration(f.get("negativeTtl")) : Duration.ofSeconds(10);
+        return new EgressConfig.Resolver(servers, ipv6, hosts, queryTimeout, maxTtl, negativeTtl);
+    }
+
+    private static InetAddress ipAddress(String text) {
+        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(text.strip());
+        if (bytes == null) {
+            throw new IllegalArgumentException('"' + text + "\" is not an IP address");
+        }
+        try {
+            return InetAddress.getByAddress(bytes);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException('"' + text + "\" is not an IP address");
+        }
+    }
+
+    private EgressConfig.Timeouts timeouts(YamlNode node) throws ConfigException {
+        Fields f = fields(node, "connect", "handshake", "idle");
+        return new EgressConfig.Timeouts(
+                f.has("connect") ? positiveDuration(f.get("connect")) : Duration.ofSeconds(10),
+                f.has("handshake") ? positiveDuration(f.get("handshake")) : Duration.ofSeconds(10),
+                f.has("idle") ? positiveDuration(f.get("idle")) : Duration.ofMinutes(10));
+    }
+
+    // ---- policy, mesh ----------------------------------------------------------------------
+
+    private EgressConfig.Policy policy(YamlNode node) throws ConfigException {
+        Fields f = fields(node, "allow", "deny", "denyNetworks", "clients");
+        List<HostPattern> allow = f.has("allow") ? list(f.get("allow"), this::hostPattern) : List.of();
+        List<HostPattern> deny = f.has("deny") ? list(f.get("deny"), this::hostPattern) : List.of();
+        List<Cidr> denyNetworks = f.has("denyNetworks") ? list(f.get("denyNetworks"), this::cidr)
+                : DEFAULT_DENY_NETWORKS.stream().map(Cidr::parse).toList();
+        List<Cidr> clients = f.has("clients") ? list(f.get("clients"), this::cidr) : List.of();
+        return new EgressConfig.Policy(allow, deny, denyNetworks, clients);
+    }
+
+    private EgressConfig.Mesh mesh(YamlNode node) throws ConfigException {
+        Fields f = fields(node, "namespace", "proxy", "destinations");
+        String namespace = "default";
+        if (f.has("namespace")) {
+            YamlNode n = f.get("namespace");
+            namespace = string(n);
+            if (namespace.length() > 63 || !DNS_LABEL.matcher(namespace).matches()) {
+                throw at(n, '"' + namespace + "\" is not a Kubernetes namespace name (lower-case letters, digits "
+                        + "and '-', at most 63)");
+            }
+        }
+        List<InetAddress> addresses = List.of();
+        if (f.has("proxy")) {
+            Fields p = fields(f.get("proxy"), "addresses");
+            if (p.has("addresses")) {
+                addresses = list(p.get("addresses"), n -> parseScalar(n, ConfigLoader::ipAddress));
+            }
+        }
+        List<EgressConfig.Destination> destinations;
+        if (!f.has("destinations")) {
+            destinations = List.of(new EgressConfig.Destination(List.of(HostPattern.parse("*.qq.com")),
+                    List.of(80), List.of(443)));
+        } else {
+            destinations = list(f.get("destinations"), n -> {
+                Fields d = fields(n, "hosts", "http", "tls");
+                if (!d.has("hosts")) {
+                    throw at(n, "hosts is required for a destination (e.g. hosts: [\"*.example.com\"])");
+                }
+                List<HostPattern> hosts = list(d.get("hosts"), this::hostPattern);
+                if (hosts.isEmpty()) {
+                    throw at(d.get("hosts"), "a destination needs at least one host");
+                }
+                List<Integer> httpPorts = d.has("http") ? list(d.get("http"), this::port) : List.of();
+                List<Integer> tlsPorts = d.has("tls") ? list(d.get("tls"), this::port) : List.of();
+                for (Integer p : httpPorts) {
+                    if (tlsPorts.contains(p)) {
+                        throw at(d.get("tls"), "port " + p + " is listed as both http and tls");
+                    }
+                }
+                return new EgressConfig.Destination(hosts, httpPorts, tlsPorts);
+            });
+        }
+        return new EgressConfig.Mesh(namespace, addresses, destinations);
+    }
+
+    // ---- scalar readers --------------------------------------------------------------------
+
+    private HostPattern hostPattern(YamlNode node) throws ConfigException {
+        return parseScalar(node, HostPattern::parse);
+    }
+
+    private Cidr cidr(YamlNode node) throws ConfigException {
+        return parseScalar(node, Cidr::parse);
+    }
+
+    private int port(YamlNode node) throws ConfigException {
+        String text = string(node);
+        return Ports.parse(text).orElseThrow(() -> at(node, '"' + text + "\" is not a port (1-65535)"));
+    }
+
+    private Duration duration(YamlNode node) throws ConfigException {
+        return parseScalar(node, Durations::parse);
+    }
+
+    private Duration positiveDuration(YamlNode node) throws ConfigException {
+        Duration d = duration(node);
+        if (d.isZero()) {
+            throw at(node, "must be longer than 0");
+        }
+        return d;
+    }
+
+    private boolean bool(YamlNode node) throws ConfigException {
+        String text = string(node);
+        if (text.equals("true")) {
+            return true;
+        }
+        if (text.equals("false")) {
+            return false;
+        }
+        throw at(node, '"' + text + "\" is not true or false");
+    }
+
+    private String string(YamlNode node) throws ConfigException {
+        if (node instanceof YamlNode.Scalar) {
+            return ((YamlNode.Scalar) node).text();
+        }
+        throw at(node, "expected a single value, got " + node.kind());
+    }
+
+    private <T> T parseScalar(YamlNode node, Function<String, T> parser) throws ConfigException {
+        String text = string(node);
+        try {
+            return parser.apply(text);
+        } catch (IllegalArgumentException e) {
+            throw at(node, e.getMessage());
+        }
+    }
+
+    private YamlNode.Mapping mapping(YamlNode node) throws ConfigException {
+        if (node instanceof YamlNode.Mapping) {
+            return (YamlNode.Mapping) node;
+        }
+        throw at(node, "expected a mapping (key: value), got " + node.kind());
+    }
+
+    private interface NodeReader<T> {
+        T read(YamlNode node) throws ConfigException;
+    }
+
+    private <T> List<T> list(YamlNode node, NodeReader<T> reader) throws ConfigException {
+        if (node instanceof YamlNode.Null) {
+            return List.of();
+        }
+        if (!(node instanceof YamlNode.Sequence)) {
+            throw at(node, "expected a list, got " + node.kind());
+        }
+        List<T> out = new ArrayList<>();
+        for (YamlNode item : ((YamlNode.Sequence) node).items()) {
+            out.add(reader.read(item));
+        }
+        return List.copyOf(out);
+    }
+
+    private ConfigException at(YamlNode node, String message) {
+        return new ConfigException(file, node.position().line(), node.position().column(), node.path(), message);
+    }
+
+    private Fields fields(YamlNode node, String... known) throws ConfigException {
+        if (node instanceof YamlNode.Null) {
+            return new Fields(new YamlNode.Mapping(new LinkedHashMap<>(), node.position(), node.path()));
+        }
+        YamlNode.Mapping m = mapping(node);
+        Set<String> knownKeys = Set.of(known);
+        for (YamlNode.Entry e : m.entries().values()) {
+            if (!knownKeys.contains(e.key())) {
+                String path = m.path().isEmpty() ? e.key() : m.path() + "." + e.key();
+                throw new ConfigException(file, e.keyPosition().line(), e.keyPosition().column(), path,
+                        "unknown key" + KeySuggestion.hint(e.key(), known));
+            }
+        }
+        return new Fields(m);
+    }
+
+    /** The keys of one mapping, already checked against the known ones. */
+    private final class Fields {
+        private final YamlNode.Mapping mapping;
+
+        Fields(YamlNode.Mapping mapping) {
+            this.mapping = mapping;
+        }
+
+        boolean has(String key) {
+            YamlNode.Entry e = mapping.entries().get(key);
+            return e != null && !(e.value() instanceof YamlNode.Null);
+        }
+
+        boolean isExplicitNull(String key) {
+            YamlNode.Entry e = mapping.entries().get(key);
+            return e != null && e.value() instanceof YamlNode.Null;
+        }
+
+        YamlNode get(String key) {
+            return mapping.entries().get(key).value();
+        }
+
+        YamlNode mappingOrEmpty(String key) {
+            YamlNode.Entry e = mapping.entries().get(key);
+            if (e == null) {
+                String path = mapping.path().isEmpty() ? key : mapping.path() + "." + key;
+                return new YamlNode.Null(mapping.position(), path);
+            }
+            return e.value();
+        }
+
+        String path() {
+            return mapping.path();
+        }
+
+        YamlNode node() {
+            return mapping;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.meshegress.config;
+
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Durations as written in the file: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, or sums like {@code 1m30s}. */
+public final class Durations {
+    private static final Pattern PART = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+
+    private Durations() {
+    }
+
+    /** Parses, or throws {@link IllegalArgumentException} with a message meant for the user. */
+    public static Duration parse(String text) {
+        String t = text.strip();
+        Matcher m = PART.matcher(t);
+        Duration total = Duration.ZERO;
+        int at = 0;
+        while (at < t.length() && m.find(at) && m.start() == at) {
+            long n = Long.parseLong(m.group(1));
+            switch (m.group(2)) {
+                case "ms":
+                    total = total.plusMillis(n);
+                    break;
+                case "s":
+                    total = total.plusSeconds(n);
+                    break;
+                case "m":
+                    total = total.plusMinutes(n);
+                    break;
+                default:
+                    total = total.plusHours(n);
+                    break;
+            }
+            at = m.end();
+        }
+        if (t.isEmpty() || at != t.length()) {
+            throw new IllegalArgumentException('"' + text + "\" is not a duration (use e.g. 500ms, 10s, 5m, 1h)");
+        }
+        return total;
+    }
+
+    /** The shortest way to write it back in the file's units. */
+    public static String format(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 3_600_000 == 0 && ms > 0) {
+            return ms / 3_600_000 + "h";
+        }
+        if (ms % 60_000 == 0 && ms > 0) {
+            return ms / 60_000 + "m";
+        }
+        if (ms % 1000 == 0 && ms > 0) {
+            return ms / 1000 + "s";
+        }
+        return ms + "ms";
+    }
+}

@@ -1,0 +1,85 @@
+package io.meshegress.config;
+
+import io.meshegress.policy.Cidr;
+import io.meshegress.policy.HostPattern;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The whole configuration: one immutable value. {@code http} and {@code admin} are null when turned off.
+ * {@code source} names the file it came from, for messages.
+ */
+public record EgressConfig(
+        String source,
+        HttpListener http,
+        List<SniListener> sni,
+        Resolver resolver,
+        Timeouts timeouts,
+        Policy policy,
+        Admin admin,
+        Mesh mesh) {
+
+    public EgressConfig {
+        sni = List.copyOf(sni);
+    }
+
+    /** The forward-proxy listener: CONNECT and plain HTTP. */
+    public record HttpListener(ListenAddress listen, List<Integer> connectPorts) {
+        public HttpListener {
+            connectPorts = List.copyOf(connectPorts);
+        }
+    }
+
+    /**
+     * A TLS passthrough listener. {@code upstreamPort} is already resolved: the configured one, or the
+     * listener's own port when the file omits it.
+     */
+    public record SniListener(ListenAddress listen, int upstreamPort, boolean upstreamPortIsOwnPort) {
+    }
+
+    /**
+     * How names are resolved. An empty {@code servers} means the system's resolv.conf and /etc/hosts.
+     * {@code queryTimeout}, {@code maxTtl} and {@code negativeTtl} extend the contract.
+     */
+    public record Resolver(List<InetSocketAddress> servers, boolean ipv6, Map<String, InetAddress> hosts,
+                           Duration queryTimeout, Duration maxTtl, Duration negativeTtl) {
+        public Resolver {
+            servers = List.copyOf(servers);
+            hosts = Map.copyOf(hosts);
+        }
+    }
+
+    public record Timeouts(Duration connect, Duration handshake, Duration idle) {
+    }
+
+    public record Policy(List<HostPattern> allow, List<HostPattern> deny, List<Cidr> denyNetworks, List<Cidr> clients) {
+        public Policy {
+            allow = List.copyOf(allow);
+            deny = List.copyOf(deny);
+            denyNetworks = List.copyOf(denyNetworks);
+            clients = List.copyOf(clients);
+        }
+    }
+
+    public record Admin(ListenAddress listen) {
+    }
+
+    public record Mesh(String namespace, List<InetAddress> proxyAddresses, List<Destination> destinations) {
+        public Mesh {
+            proxyAddresses = List.copyOf(proxyAddresses);
+            destinations = List.copyOf(destinations);
+        }
+    }
+
+    /** What the mesh sends to the proxy: hosts with their plain-HTTP and TLS ports. */
+    public record Destination(List<HostPattern> hosts, List<Integer> http, List<Integer> tls) {
+        public Destination {
+            hosts = List.copyOf(hosts);
+            http = List.copyOf(http);
+            tls = List.copyOf(tls);
+        }
+    }
+}

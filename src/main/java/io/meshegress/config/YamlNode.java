@@ -1,0 +1,58 @@
+package io.meshegress.config;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A parsed YAML value that remembers where it stood in the file and which key led to it, so that
+ * every validation error can name file, line, column and key.
+ */
+sealed interface YamlNode {
+    Position position();
+
+    /** The dotted key path ({@code policy.allow[2]}) of this node. */
+    String path();
+
+    /** What a user would call this kind of value, for "expected a list, got a string" messages. */
+    String kind();
+
+    record Position(int line, int column) {
+    }
+
+    record Scalar(String text, Position position, String path) implements YamlNode {
+        @Override
+        public String kind() {
+            return "a single value";
+        }
+    }
+
+    record Null(Position position, String path) implements YamlNode {
+        @Override
+        public String kind() {
+            return "null";
+        }
+    }
+
+    record Sequence(List<YamlNode> items, Position position, String path) implements YamlNode {
+        @Override
+        public String kind() {
+            return "a list";
+        }
+    }
+
+    /** A mapping; keys keep file order so "unknown key" errors point at the first offender. */
+    record Mapping(LinkedHashMap<String, Entry> entries, Position position, String path) implements YamlNode {
+        @Override
+        public String kind() {
+            return "a mapping";
+        }
+
+        public Map<String, Entry> asMap() {
+            return entries;
+        }
+    }
+
+    record Entry(String key, Position keyPosition, YamlNode value) {
+    }
+}

@@ -1,0 +1,105 @@
+package io.meshegress.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+
+/**
+ * Reads YAML text into {@link YamlNode}s with positions. Jackson's streaming parser does the YAML;
+ * this class only keeps locations (which data binding would drop) and rejects duplicate keys, which
+ * YAML forbids but most loaders silently resolve by taking the last one.
+ */
+final class YamlTreeReader {
+    private static final YAMLFactory FACTORY = YAMLFactory.builder().build();
+
+    private final String file;
+
+    YamlTreeReader(String file) {
+        this.file = file;
+    }
+
+    /** Parses a whole document; an empty document is an empty mapping. */
+    YamlNode read(String text) throws ConfigException {
+        try (JsonParser parser = FACTORY.createParser(text)) {
+            JsonToken first = parser.nextToken();
+            if (first == null) {
+                return new YamlNode.Mapping(new LinkedHashMap<>(), new YamlNode.Position(1, 1), "");
+            }
+            YamlNode root = readValue(parser, "");
+            if (parser.nextToken() != null) {
+                throw error(parser.currentTokenLocation(), "", "only one YAML document is allowed");
+            }
+            return root;
+        } catch (JsonProcessingException e) {
+            JsonLocation loc = e.getLocation();
+            String message = e.getOriginalMessage();
+            throw error(loc, "", "invalid YAML: " + firstLine(message));
+        } catch (IOException e) {
+            throw new ConfigException(file, 0, 0, "", "cannot read: " + e.getMessage());
+        }
+    }
+
+    private YamlNode readValue(JsonParser parser, String path) throws IOException, ConfigException {
+        JsonToken token = parser.currentToken();
+        YamlNode.Position position = position(parser.currentTokenLocation());
+        switch (token) {
+            case START_OBJECT: {
+                LinkedHashMap<String, YamlNode.Entry> entries = new LinkedHashMap<>();
+                while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                    String key = parser.currentName();
+                    YamlNode.Position keyPosition = position(parser.currentTokenLocation());
+                    String childPath = path.isEmpty() ? key : path + "." + key;
+                    if (entries.containsKey(key)) {
+                        throw new ConfigException(file, keyPosition.line(), keyPosition.column(), childPath,
+                                "duplicate key (first at line " + entries.get(key).keyPosition().line() + ")");
+                    }
+                    parser.nextToken();
+                    entries.put(key, new YamlNode.Entry(key, keyPosition, readValue(parser, childPath)));
+                }
+                return new YamlNode.Mapping(entries, position, path);
+            }
+            case START_ARRAY: {
+                List<YamlNode> items = new ArrayList<>();
+                while (parser.nextToken() != JsonToken.END_ARRAY) {
+                    items.add(readValue(parser, path + "[" + items.size() + "]"));
+                }
+                return new YamlNode.Sequence(List.copyOf(items), position, path);
+            }
+            case VALUE_NULL:
+                return new YamlNode.Null(position, path);
+            case VALUE_STRING:
+            case VALUE_NUMBER_INT:
+            case VALUE_NUMBER_FLOAT:
+            case VALUE_TRUE:
+            case VALUE_FALSE:
+                return new YamlNode.Scalar(parser.getText(), position, path);
+            default:
+                throw error(parser.currentTokenLocation(), path, "unexpected YAML token " + token);
+        }
+    }
+
+    private YamlNode.Position position(JsonLocation loc) {
+        return new YamlNode.Position(Math.max(loc.getLineNr(), 0), Math.max(loc.getColumnNr(), 0));
+    }
+
+    private ConfigException error(JsonLocation loc, String path, String message) {
+        int line = loc == null ? 0 : Math.max(loc.getLineNr(), 0);
+        int column = loc == null ? 0 : Math.max(loc.getColumnNr(), 0);
+        return new ConfigException(file, line, column, path, message);
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "syntax error";
+        }
+        String trimmed = message.strip();
+        int nl = trimmed.indexOf('\n');
+        return (nl < 0 ? trimmed : trimmed.substring(0, nl)).strip();
+    }
+}

@@ -1,0 +1,135 @@
+package io.meshegress.dns;
+
+import io.meshegress.config.EgressConfig;
+import io.meshegress.proxy.Transport;
+import io.netty.channel.EventLoop;
+import io.netty.resolver.HostsFileEntriesResolver;
+import io.netty.resolver.ResolvedAddressTypes;
+import io.netty.resolver.dns.DefaultDnsCache;
+import io.netty.resolver.dns.DefaultDnsCnameCache;
+import io.netty.resolver.dns.DnsNameResolver;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.resolver.dns.DnsNameResolverTimeoutException;
+import io.netty.resolver.dns.DnsServerAddressStreamProvider;
+import io.netty.resolver.dns.DnsServerAddressStreamProviders;
+import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
+import io.netty.util.NetUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Names to addresses without blocking an event loop: IP literals and the static {@code resolver.hosts}
+ * first, then DNS with Netty's resolver (one per event loop, all sharing one TTL-capped cache with negative
+ * caching). With no {@code resolver.servers} it uses the system's resolv.conf and /etc/hosts.
+ * Names are queried as fully qualified: search domains would cost an egress proxy several queries per name.
+ */
+public final class EgressResolver implements AutoCloseable {
+    private final EgressConfig.Resolver config;
+    private final Transport transport;
+    private final DefaultDnsCache cache;
+    private final DefaultDnsCnameCache cnameCache;
+    private final DnsServerAddressStreamProvider servers;
+    private final HostsFileEntriesResolver hostsFile;
+    private final ConcurrentHashMap<EventLoop, DnsNameResolver> resolvers = new ConcurrentHashMap<>();
+
+    public EgressResolver(EgressConfig.Resolver config, Transport transport) {
+        this.config = config;
+        this.transport = transport;
+        int maxTtl = (int) Math.max(1, config.maxTtl().toSeconds());
+        this.cache = new DefaultDnsCache(0, maxTtl, (int) config.negativeTtl().toSeconds());
+        this.cnameCache = new DefaultDnsCnameCache(0, maxTtl);
+        if (config.servers().isEmpty()) {
+            this.servers = DnsServerAddressStreamProviders.platformDefault();
+            this.hostsFile = HostsFileEntriesResolver.DEFAULT;
+        } else {
+            this.servers = new SequentialDnsServerAddressStreamProvider(config.servers());
+            this.hostsFile = (name, types) -> null;
+        }
+    }
+
+    /**
+     * All addresses of a normalized host, in the order to try them; IPv4 only unless {@code ipv6}. Fails
+     * with {@link ResolveException}. The future completes on {@code loop}.
+     */
+    public Future<List<InetAddress>> resolve(String host, EventLoop loop) {
+        Promise<List<InetAddress>> promise = loop.newPromise();
+        byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
+        if (literal != null) {
+            try {
+                // An IPv4-mapped IPv6 literal comes back as the Inet4Address it carries.
+                InetAddress address = InetAddress.getByAddress(literal);
+                if (address instanceof Inet6Address && !config.ipv6()) {
+                    return promise.setFailure(new ResolveException(host + " is an IPv6 address and resolver.ipv6 is false", false));
+                }
+                return promise.setSuccess(List.of(address));
+            } catch (UnknownHostException e) {
+                return promise.setFailure(new ResolveException(host + " is not an address", false));
+            }
+        }
+        InetAddress fixed = config.hosts().get(host);
+        if (fixed != null) {
+            return promise.setSuccess(List.of(fixed));
+        }
+        resolvers.computeIfAbsent(loop, this::newResolver).resolveAll(host).addListener(f -> {
+            if (f.isSuccess()) {
+                @SuppressWarnings("unchecked")
+                List<InetAddress> addresses = (List<InetAddress>) f.getNow();
+                promise.setSuccess(addresses);
+            } else {
+                promise.setFailure(classify(host, f.cause()));
+            }
+        });
+        return promise;
+    }
+
+    private static ResolveException classify(String host, Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof DnsNameResolverTimeoutException) {
+                return new ResolveException("DNS query for " + host + " timed out", true);
+            }
+        }
+        return new ResolveException(host + " could not be resolved", false);
+    }
+
+    private DnsNameResolver newResolver(EventLoop loop) {
+        return new DnsNameResolverBuilder(loop)
+                .datagramChannelType(transport.datagramChannel())
+                .socketChannelType(transport.socketChannel())
+                .nameServerProvider(servers)
+                .hostsFileEntriesResolver(hostsFile)
+                .resolveCache(cache)
+                .cnameCache(cnameCache)
+                .resolvedAddressTypes(config.ipv6() ? ResolvedAddressTypes.IPV4_PREFERRED : ResolvedAddressTypes.IPV4_ONLY)
+                .queryTimeoutMillis(config.queryTimeout().toMillis())
+                .searchDomains(List.of())
+                .ndots(1)
+                .build();
+    }
+
+    @Override
+    public void close() {
+        resolvers.values().forEach(DnsNameResolver::close);
+        resolvers.clear();
+        cache.clear();
+        cnameCache.clear();
+    }
+
+    /** A name that did not resolve; {@code timeout} when the DNS server did not answer in time. */
+    public static final class ResolveException extends Exception {
+        private final boolean timeout;
+
+        public ResolveException(String message, boolean timeout) {
+            super(message, null, false, false);
+            this.timeout = timeout;
+        }
+
+        public boolean timeout() {
+            return timeout;
+        }
+    }
+}

@@ -1,0 +1,16 @@
+package io.meshegress.observe;
+
+import java.time.Instant;
+
+/**
+ * One access-log line: a connection (sni, connect) or a request (http).
+ *
+ * @param status HTTP status sent for http and connect; for sni the same scale (200 tunnelled, 403 refused by
+ *               policy, 400 not a usable ClientHello, 408 ClientHello too slow, 502 unresolvable or unreachable,
+ *               504 upstream connect timeout), so one dashboard serves every listener
+ * @param alert  the TLS alert sent (sni only), or null
+ */
+public record AccessEntry(Instant time, String listener, String client, String kind, String host, int port,
+                          String resolved, String decision, String reason, int status, String alert,
+                          long bytesUp, long bytesDown, long durationMs) {
+}

@@ -1,0 +1,83 @@
+package io.meshegress.observe;
+
+import java.net.InetSocketAddress;
+import java.time.Instant;
+
+/**
+ * What is known about one connection as it goes along the path, written to the access log once at the end.
+ * Confined to the connection's event loop, so it needs no locking.
+ */
+public final class ConnectionRecord {
+    private final AccessLog log;
+    private final Instant start = Instant.now();
+    private final long startNanos = System.nanoTime();
+    private final String listener;
+    private final String kind;
+    private final String client;
+    private String host;
+    private int port;
+    private String resolved;
+    private boolean allowed;
+    private String reason = "";
+    private int status;
+    private String alert;
+    private long bytesUp;
+    private long bytesDown;
+    private boolean finished;
+
+    public ConnectionRecord(AccessLog log, String listener, String kind, InetSocketAddress client) {
+        this.log = log;
+        this.listener = listener;
+        this.kind = kind;
+        this.client = client == null ? "" : client.getAddress().getHostAddress() + ":" + client.getPort();
+    }
+
+    public ConnectionRecord destination(String host, int port) {
+        this.host = host;
+        this.port = port;
+        return this;
+    }
+
+    public ConnectionRecord resolved(InetSocketAddress address) {
+        this.resolved = address == null ? null : address.getAddress().getHostAddress();
+        return this;
+    }
+
+    public ConnectionRecord allowed(String reason, int status) {
+        this.allowed = true;
+        this.reason = reason;
+        this.status = status;
+        return this;
+    }
+
+    public ConnectionRecord refused(String reason, int status, String alert) {
+        this.allowed = false;
+        this.reason = reason;
+        this.status = status;
+        this.alert = alert;
+        return this;
+    }
+
+    public void addBytesUp(long n) {
+        bytesUp += n;
+    }
+
+    public void addBytesDown(long n) {
+        bytesDown += n;
+    }
+
+    public boolean isFinished() {
+        return finished;
+    }
+
+    /** Writes the line; later calls do nothing, so every path may call it. */
+    public void finish() {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        long ms = (System.nanoTime() - startNanos) / 1_000_000;
+        log.log(new AccessEntry(start, listener, client, kind, host, port, resolved,
+                allowed ? "allowed" : "refused", reason, status, alert, bytesUp, bytesDown, ms));
+    }
+}

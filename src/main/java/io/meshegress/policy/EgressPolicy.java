@@ -1,0 +1,92 @@
+package io.meshegress.policy;
+
+import io.meshegress.config.EgressConfig;
+import java.net.InetAddress;
+import java.util.List;
+
+/**
+ * The one policy every listener applies: names (allow/deny patterns with their ports), client addresses,
+ * and destination addresses after resolution (denyNetworks). Immutable; built once per config.
+ */
+public final class EgressPolicy {
+
+    /** One allow entry: where it came from, and the ports it opens (null: any port). */
+    private record AllowRule(String origin, List<Integer> ports) {
+    }
+
+    private final HostMatcher<AllowRule> allow = new HostMatcher<>();
+    private final HostMatcher<String> deny = new HostMatcher<>();
+    private final List<Cidr> denyNetworks;
+    private final List<Cidr> clients;
+    private final boolean allowAll;
+
+    public EgressPolicy(EgressConfig.Policy policy, EgressConfig.Mesh mesh) {
+        List<HostPattern> allowPatterns = policy.allow();
+        for (int i = 0; i < allowPatterns.size(); i++) {
+            HostPattern p = allowPatterns.get(i);
+            allow.add(p, new AllowRule("policy.allow[" + i + "] \"" + p + "\"", null));
+        }
+        List<EgressConfig.Destination> destinations = mesh.destinations();
+        for (int i = 0; i < destinations.size(); i++) {
+            EgressConfig.Destination d = destinations.get(i);
+            List<Integer> ports = new java.util.ArrayList<>(d.http());
+            ports.addAll(d.tls());
+            for (HostPattern p : d.hosts()) {
+                allow.add(p, new AllowRule("mesh.destinations[" + i + "] \"" + p + "\"", List.copyOf(ports)));
+            }
+        }
+        List<HostPattern> denyPatterns = policy.deny();
+        for (int i = 0; i < denyPatterns.size(); i++) {
+            deny.add(denyPatterns.get(i), "policy.deny[" + i + "] \"" + denyPatterns.get(i) + "\"");
+        }
+        this.allowAll = allow.isEmpty();
+        this.denyNetworks = policy.denyNetworks();
+        this.clients = policy.clients();
+    }
+
+    /** Whether a client at this address may use the proxy at all. */
+    public Decision checkClient(InetAddress client) {
+        if (clients.isEmpty()) {
+            return Decision.allow("policy.clients (empty: any client)");
+        }
+        for (Cidr c : clients) {
+            if (c.contains(client)) {
+                return Decision.allow("policy.clients \"" + c + "\"");
+            }
+        }
+        return Decision.refuse("policy.clients (client " + client.getHostAddress() + " is in none of them)");
+    }
+
+    /** Whether a normalized host name (or IP literal) may be reached on this port. */
+    public Decision checkName(String host, int port) {
+        List<String> denied = deny.matches(host);
+        if (!denied.isEmpty()) {
+            return Decision.refuse(denied.get(0));
+        }
+        if (allowAll) {
+            return Decision.allow("policy.allow (empty, and no mesh.destinations: every host)");
+        }
+        List<AllowRule> rules = allow.matches(host);
+        if (rules.isEmpty()) {
+            return Decision.refuse("policy.allow (" + host + " matches no allow pattern or mesh destination)");
+        }
+        for (AllowRule r : rules) {
+            if (r.ports() == null || r.ports().contains(port)) {
+                return Decision.allow(r.origin());
+            }
+        }
+        return Decision.refuse(rules.get(0).origin() + " (port " + port + " is not one of its ports "
+                + rules.get(0).ports() + ")");
+    }
+
+    /** Whether a resolved destination address may be connected to. */
+    public Decision checkAddress(InetAddress address) {
+        for (int i = 0; i < denyNetworks.size(); i++) {
+            Cidr c = denyNetworks.get(i);
+            if (c.contains(address)) {
+                return Decision.refuse("policy.denyNetworks[" + i + "] \"" + c + "\"");
+            }
+        }
+        return Decision.allow("policy.denyNetworks (no match)");
+    }
+}

@@ -1,0 +1,145 @@
+package io.meshegress.policy;
+
+import io.netty.util.NetUtil;
+import java.net.IDN;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * A host pattern with Istio's and Envoy's meaning: {@code api.example.com} matches that name only,
+ * {@code *.example.com} every name below example.com at any depth (not the apex), {@code *} every name.
+ * Patterns and hosts are compared in lower-case ASCII (IDN names in punycode), one trailing dot ignored.
+ */
+public record HostPattern(Kind kind, String value) {
+
+    public enum Kind { EXACT, SUFFIX, ANY }
+
+    /** For {@code SUFFIX}, {@code value} is the suffix without the leading {@code *.}. */
+    public HostPattern {
+    }
+
+    public static final HostPattern ANY = new HostPattern(Kind.ANY, "*");
+
+    /**
+     * Parses a pattern, or throws {@link IllegalArgumentException} with a message meant for the user
+     * (the caller adds file, line and key).
+     */
+    public static HostPattern parse(String text) {
+        String quoted = '"' + text + '"';
+        if (text.equals("*")) {
+            return ANY;
+        }
+        String name = stripTrailingDot(text.strip());
+        if (!name.equals(text.strip()) && name.endsWith(".")) {
+            throw new IllegalArgumentException(quoted + " is not a host pattern (more than one trailing dot)");
+        }
+        if (name.startsWith("*.")) {
+            String suffix = name.substring(2);
+            if (suffix.contains("*")) {
+                throw new IllegalArgumentException(quoted
+                        + " is not a host pattern (a wildcard may only be the first label): \"*."
+                        + suffix.substring(suffix.lastIndexOf('*') + 1).replaceFirst("^\\.", "")
+                        + "\" already matches any depth");
+            }
+            String ascii = toAsciiName(suffix).orElseThrow(() -> new IllegalArgumentException(
+                    quoted + " is not a host pattern (" + nameProblem(suffix) + ")"));
+            return new HostPattern(Kind.SUFFIX, ascii);
+        }
+        if (name.contains("*")) {
+            throw new IllegalArgumentException(quoted
+                    + " is not a host pattern (a wildcard may only be the first label, as in \"*.example.com\")");
+        }
+        if (NetUtil.isValidIpV4Address(name) || NetUtil.isValidIpV6Address(name)) {
+            return new HostPattern(Kind.EXACT, ipLiteral(name));
+        }
+        String ascii = toAsciiName(name).orElseThrow(() -> new IllegalArgumentException(
+                quoted + " is not a host pattern (" + nameProblem(name) + ")"));
+        return new HostPattern(Kind.EXACT, ascii);
+    }
+
+    /** Whether this pattern matches a host already passed through {@link #normalizeHost}. */
+    public boolean matches(String normalizedHost) {
+        switch (kind) {
+            case ANY:
+                return true;
+            case EXACT:
+                return value.equals(normalizedHost);
+            default:
+                return normalizedHost.length() > value.length() + 1
+                        && normalizedHost.endsWith(value)
+                        && normalizedHost.charAt(normalizedHost.length() - value.length() - 1) == '.';
+        }
+    }
+
+    /**
+     * The canonical form of a host as requested on the wire: lower case, one trailing dot removed, IDN in
+     * punycode, IPv6 literals without brackets in their compressed form. Empty if it is no valid name.
+     */
+    public static Optional<String> normalizeHost(String host) {
+        if (host == null || host.isEmpty()) {
+            return Optional.empty();
+        }
+        String h = host;
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        if (NetUtil.isValidIpV4Address(h) || NetUtil.isValidIpV6Address(h)) {
+            return Optional.of(ipLiteral(h));
+        }
+        return toAsciiName(stripTrailingDot(h));
+    }
+
+    private static String ipLiteral(String ip) {
+        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(ip);
+        return NetUtil.bytesToIpAddress(bytes);
+    }
+
+    private static String stripTrailingDot(String s) {
+        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    private static Optional<String> toAsciiName(String name) {
+        String ascii;
+        try {
+            ascii = IDN.toASCII(name, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+        return nameProblem(ascii) == null ? Optional.of(ascii) : Optional.empty();
+    }
+
+    /** Why a name is not a DNS name, or null if it is one. Underscores are tolerated: real names use them. */
+    static String nameProblem(String name) {
+        if (name.isEmpty()) {
+            return "empty name";
+        }
+        if (name.length() > 253) {
+            return "longer than 253 characters";
+        }
+        for (String label : name.split("\\.", -1)) {
+            if (label.isEmpty()) {
+                return "empty label";
+            }
+            if (label.length() > 63) {
+                return "label longer than 63 characters";
+            }
+            if (label.startsWith("-") || label.endsWith("-")) {
+                return "label \"" + label + "\" starts or ends with '-'";
+            }
+            for (int i = 0; i < label.length(); i++) {
+                char c = label.charAt(i);
+                boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                        || c == '-' || c == '_';
+                if (!ok) {
+                    return "character '" + c + "' is not allowed in a host name";
+                }
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public String toString() {
+        return kind == Kind.SUFFIX ? "*." + value : value;
+    }
+}

@@ -1,0 +1,137 @@
+package io.meshegress.proxy;
+
+import io.meshegress.config.EgressConfig;
+import io.meshegress.dns.EgressResolver;
+import io.meshegress.policy.Decision;
+import io.meshegress.policy.EgressPolicy;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The spine every connection takes after its listener has named a {@link Destination}: policy on the name,
+ * resolution, policy on the addresses (denyNetworks, loop), then a connect on the client's own event loop to
+ * exactly an address that policy checked, so DNS rebinding cannot slip a second answer past it.
+ */
+public final class UpstreamConnector {
+    private final EgressPolicy policy;
+    private final EgressResolver resolver;
+    private final LoopGuard loopGuard;
+    private final Transport transport;
+    private final EgressConfig.Timeouts timeouts;
+
+    public UpstreamConnector(EgressPolicy policy, EgressResolver resolver, LoopGuard loopGuard, Transport transport,
+                             EgressConfig.Timeouts timeouts) {
+        this.policy = policy;
+        this.resolver = resolver;
+        this.loopGuard = loopGuard;
+        this.transport = transport;
+        this.timeouts = timeouts;
+    }
+
+    public EgressPolicy policy() {
+        return policy;
+    }
+
+    /** Checks, resolves and connects; the future completes on {@code loop} and never fails. */
+    public Future<UpstreamOutcome> open(Destination destination, EventLoop loop) {
+        Promise<UpstreamOutcome> promise = loop.newPromise();
+        Decision name = policy.checkName(destination.host(), destination.port());
+        if (!name.allowed()) {
+            return promise.setSuccess(new UpstreamOutcome.Refused(Refusal.NAME_DENIED, name.toString(), null));
+        }
+        resolver.resolve(destination.host(), loop).addListener(f -> {
+            if (!f.isSuccess()) {
+                promise.setSuccess(new UpstreamOutcome.Refused(Refusal.NAME_UNRESOLVED, f.cause().getMessage(), null));
+                return;
+            }
+            @SuppressWarnings("unchecked")
+            List<InetAddress> addresses = (List<InetAddress>) f.getNow();
+            List<InetSocketAddress> permitted = new ArrayList<>(addresses.size());
+            UpstreamOutcome.Refused firstRefusal = null;
+            for (InetAddress a : addresses) {
+                InetSocketAddress target = new InetSocketAddress(a, destination.port());
+                Decision d = policy.checkAddress(a);
+                if (!d.allowed()) {
+                    if (firstRefusal == null) {
+                        firstRefusal = new UpstreamOutcome.Refused(Refusal.NETWORK_DENIED,
+                                a.getHostAddress() + " " + d, target);
+                    }
+                } else if (loopGuard.isLoop(target)) {
+                    if (firstRefusal == null) {
+                        firstRefusal = new UpstreamOutcome.Refused(Refusal.LOOP,
+                                "destination " + target.getAddress().getHostAddress() + ":" + target.getPort()
+                                        + " is this proxy itself", target);
+                    }
+                } else {
+                    permitted.add(target);
+                }
+            }
+            if (permitted.isEmpty()) {
+                promise.setSuccess(firstRefusal != null ? firstRefusal
+                        : new UpstreamOutcome.Refused(Refusal.NAME_UNRESOLVED, destination.host() + " has no address", null));
+                return;
+            }
+            connect(permitted, 0, name.rule(), loop, promise, null);
+        });
+        return promise;
+    }
+
+    /** Tries the permitted addresses in order until one accepts. */
+    private void connect(List<InetSocketAddress> targets, int index, String rule, EventLoop loop,
+                         Promise<UpstreamOutcome> promise, UpstreamOutcome.Refused lastFailure) {
+        if (index == targets.size()) {
+            promise.setSuccess(lastFailure);
+            return;
+        }
+        InetSocketAddress target = targets.get(index);
+        ChannelFuture cf = new Bootstrap()
+                .group(loop)
+                .channel(transport.socketChannel())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeouts.connect().toMillis()))
+                .handler(new ChannelInboundHandlerAdapter())
+                .connect(target);
+        cf.addListener(f -> {
+            if (f.isSuccess()) {
+                Channel ch = cf.channel();
+                if (!promise.trySuccess(new UpstreamOutcome.Connected(ch, target, rule))) {
+                    ch.close();
+                }
+                return;
+            }
+            Throwable cause = f.cause();
+            String where = target.getAddress().getHostAddress() + ":" + target.getPort();
+            UpstreamOutcome.Refused failure = cause instanceof ConnectTimeoutException
+                    ? new UpstreamOutcome.Refused(Refusal.CONNECT_TIMEOUT, "connect to " + where + " timed out", target)
+                    : new UpstreamOutcome.Refused(Refusal.CONNECT_FAILED, "connect to " + where + " failed: "
+                            + shortMessage(cause), target);
+            connect(targets, index + 1, rule, loop, promise, failure);
+        });
+    }
+
+    private static String shortMessage(Throwable t) {
+        String m = t.getMessage();
+        if (m == null) {
+            return t.getClass().getSimpleName();
+        }
+        // Netty's native messages read "connect(..) failed: Connection refused: /1.2.3.4:443"; keep the reason.
+        int colon = m.indexOf("failed: ");
+        String reason = colon >= 0 ? m.substring(colon + 8) : m;
+        int addr = reason.indexOf(": /");
+        return addr >= 0 ? reason.substring(0, addr) : reason;
+    }
+}

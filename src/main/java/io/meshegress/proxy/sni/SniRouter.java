@@ -1,0 +1,183 @@
+package io.meshegress.proxy.sni;
+
+import io.meshegress.observe.ConnectionRecord;
+import io.meshegress.policy.Decision;
+import io.meshegress.policy.HostPattern;
+import io.meshegress.proxy.Destination;
+import io.meshegress.proxy.Refusal;
+import io.meshegress.proxy.Relay;
+import io.meshegress.proxy.UpstreamConnector;
+import io.meshegress.proxy.UpstreamOutcome;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.handler.ssl.AbstractSniHandler;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Reads a ClientHello (Netty's parser: split across segments and records, 64 KiB at most), takes its
+ * server_name to the upstream connector, and on success hands the connection to the relay; the bytes read so
+ * far stay in the decoder's buffer and go upstream unchanged when this handler leaves the pipeline.
+ * Failures are answered with a TLS alert: {@code unrecognized_name} for name problems, else
+ * {@code handshake_failure}.
+ */
+final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
+    static final int MAX_CLIENT_HELLO = 64 * 1024;
+
+    private final UpstreamConnector connector;
+    private final ConnectionRecord record;
+    private final int upstreamPort;
+    private final Duration handshakeTimeout;
+    private final Duration idleTimeout;
+    private ScheduledFuture<?> helloTimer;
+    private boolean helloComplete;
+    private boolean sawClientHello;
+    private boolean clientInputEnded;
+
+    SniRouter(UpstreamConnector connector, ConnectionRecord record, int upstreamPort, Duration handshakeTimeout,
+              Duration idleTimeout) {
+        // Netty's own timer would also count DNS and connect time; ours stops once the ClientHello is in.
+        super(MAX_CLIENT_HELLO, 0L);
+        this.connector = connector;
+        this.record = record;
+        this.upstreamPort = upstreamPort;
+        this.handshakeTimeout = handshakeTimeout;
+        this.idleTimeout = idleTimeout;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
+        Decision decision = connector.policy().checkClient(client.getAddress());
+        if (!decision.allowed()) {
+            refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, 403, decision.toString());
+            return;
+        }
+        helloTimer = ctx.executor().schedule(() -> refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, 408,
+                        "no complete ClientHello within timeouts.handshake (" + handshakeTimeout.toMillis() + "ms)"),
+                handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        super.channelActive(ctx);
+        ctx.read();
+    }
+
+    @Override
+    protected Future<UpstreamOutcome> lookup(ChannelHandlerContext ctx, ByteBuf clientHello) throws Exception {
+        // Netty passes null when the bytes are not a TLS ClientHello at all; remember it to answer apart
+        // from a ClientHello that merely lacks server_name.
+        sawClientHello = clientHello != null;
+        helloComplete = true;
+        cancelTimer();
+        return super.lookup(ctx, clientHello);
+    }
+
+    @Override
+    protected Future<UpstreamOutcome> lookup(ChannelHandlerContext ctx, String hostname) {
+        if (!sawClientHello) {
+            return refused(ctx, Refusal.CONNECT_FAILED, "not a TLS ClientHello", 400, TlsAlert.HANDSHAKE_FAILURE);
+        }
+        if (hostname == null) {
+            return refused(ctx, Refusal.NAME_INVALID, "ClientHello has no server_name", 400, TlsAlert.UNRECOGNIZED_NAME);
+        }
+        Optional<String> host = HostPattern.normalizeHost(hostname);
+        record.destination(host.orElse(hostname), upstreamPort);
+        if (host.isEmpty()) {
+            return refused(ctx, Refusal.NAME_INVALID, "server_name \"" + hostname + "\" is not a host name", 400,
+                    TlsAlert.UNRECOGNIZED_NAME);
+        }
+        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
+        return connector.open(new Destination(host.get(), upstreamPort, Destination.Kind.SNI, client),
+                ctx.channel().eventLoop());
+    }
+
+    /**
+     * A client may send its ClientHello and half-close at once. The decoder would drop what it buffered on
+     * that event, so it is held back until the relay runs; before a complete ClientHello it ends the attempt.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            clientInputEnded = true;
+            if (!helloComplete) {
+                refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, 400, "client ended its input before a complete ClientHello");
+            }
+            return;
+        }
+        if (evt instanceof ChannelInputShutdownReadComplete) {
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    private Future<UpstreamOutcome> refused(ChannelHandlerContext ctx, Refusal refusal, String reason, int status,
+                                            TlsAlert alert) {
+        record.refused(reason, status, alert.alertName());
+        return ctx.executor().newSucceededFuture(new UpstreamOutcome.Refused(refusal, reason, null));
+    }
+
+    @Override
+    protected void onLookupComplete(ChannelHandlerContext ctx, String hostname, Future<UpstreamOutcome> future) {
+        UpstreamOutcome outcome = future.getNow();
+        if (outcome instanceof UpstreamOutcome.Connected) {
+            UpstreamOutcome.Connected c = (UpstreamOutcome.Connected) outcome;
+            if (!ctx.channel().isActive()) {
+                c.channel().close();
+                record.refused("client went away before the upstream connected", 499, null).finish();
+                return;
+            }
+            record.resolved(c.address()).allowed(c.rule(), 200);
+            ctx.pipeline().remove(HelloFailureHandler.class);
+            Relay.start(ctx.channel(), c.channel(), record, idleTimeout);
+            ChannelPipeline pipeline = ctx.pipeline();
+            pipeline.remove(this);
+            if (clientInputEnded) {
+                // The client half-closed while we were connecting: tell the relay now, after the replayed bytes.
+                pipeline.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+            }
+            return;
+        }
+        UpstreamOutcome.Refused r = (UpstreamOutcome.Refused) outcome;
+        record.resolved(r.resolved());
+        TlsAlert alert = r.refusal().nameProblem() ? TlsAlert.UNRECOGNIZED_NAME : TlsAlert.HANDSHAKE_FAILURE;
+        refuse(ctx, alert, r.refusal().httpStatus(), r.reason());
+    }
+
+    private void refuse(ChannelHandlerContext ctx, TlsAlert alert, int status, String reason) {
+        cancelTimer();
+        if (!record.isFinished()) {
+            record.refused(reason, status, alert.alertName()).finish();
+        }
+        if (ctx.channel().isActive()) {
+            ctx.writeAndFlush(alert.record(ctx.alloc())).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void cancelTimer() {
+        if (helloTimer != null) {
+            helloTimer.cancel(false);
+            helloTimer = null;
+        }
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
+        cancelTimer();
+        super.handlerRemoved0(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        cancelTimer();
+        if (!record.isFinished()) {
+            record.refused("client closed before the tunnel was set up", 499, null).finish();
+        }
+        super.channelInactive(ctx);
+    }
+}
