@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,6 +39,17 @@ final class YamlTreeReader {
             }
             return root;
         } catch (JsonProcessingException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof MarkedYAMLException) {
+                    // SnakeYAML knows where the problem is and what it is; Jackson's wrapper only the context.
+                    MarkedYAMLException y = (MarkedYAMLException) t;
+                    Mark mark = y.getProblemMark() != null ? y.getProblemMark() : y.getContextMark();
+                    String what = y.getProblem() != null ? y.getProblem() : y.getContext();
+                    String context = y.getContext() != null && y.getProblem() != null ? " " + y.getContext() : "";
+                    throw new ConfigException(file, mark == null ? 0 : mark.getLine() + 1,
+                            mark == null ? 0 : mark.getColumn() + 1, "", "invalid YAML: " + what + context);
+                }
+            }
             JsonLocation loc = e.getLocation();
             String message = e.getOriginalMessage();
             throw error(loc, "", "invalid YAML: " + firstLine(message));

@@ -8,6 +8,7 @@ import java.util.Map;
 /**
  * Finds the patterns that match a host without looping over all of them: exact names by hash, wildcards by
  * hashing each proper suffix of the host (a name has few labels, a policy may have thousands of patterns).
+ * IP literals match only exact patterns, never wildcards.
  *
  * @param <T> what each pattern stands for (a rule with its ports, say)
  */
@@ -44,6 +45,9 @@ public final class HostMatcher<T> {
         List<T> e = exact.get(host);
         if (e != null) {
             out.addAll(e);
+        }
+        if (HostPattern.isIpLiteral(host)) {
+            return out;
         }
         if (!suffix.isEmpty()) {
             int dot = host.indexOf('.');

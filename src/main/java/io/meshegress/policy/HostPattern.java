@@ -33,14 +33,18 @@ public record HostPattern(Kind kind, String value) {
         if (!name.equals(text.strip()) && name.endsWith(".")) {
             throw new IllegalArgumentException(quoted + " is not a host pattern (more than one trailing dot)");
         }
-        if (name.startsWith("*.")) {
-            String suffix = name.substring(2);
-            if (suffix.contains("*")) {
+        if (name.startsWith("*")) {
+            int lastWildcard = name.lastIndexOf("*.");
+            String rest = lastWildcard >= 0 ? name.substring(lastWildcard + 2) : "";
+            if (!rest.isEmpty() && !rest.contains("*") && (lastWildcard > 0 || !name.startsWith("*."))) {
+                // "*.*.qq.com", "**.qq.com": the user wants "any depth", which "*.qq.com" already is.
                 throw new IllegalArgumentException(quoted
-                        + " is not a host pattern (a wildcard may only be the first label): \"*."
-                        + suffix.substring(suffix.lastIndexOf('*') + 1).replaceFirst("^\\.", "")
+                        + " is not a host pattern (a wildcard may only be the first label): \"*." + rest
                         + "\" already matches any depth");
             }
+        }
+        if (name.startsWith("*.") && !name.substring(2).contains("*")) {
+            String suffix = name.substring(2);
             String ascii = toAsciiName(suffix).orElseThrow(() -> new IllegalArgumentException(
                     quoted + " is not a host pattern (" + nameProblem(suffix) + ")"));
             return new HostPattern(Kind.SUFFIX, ascii);
@@ -57,8 +61,14 @@ public record HostPattern(Kind kind, String value) {
         return new HostPattern(Kind.EXACT, ascii);
     }
 
-    /** Whether this pattern matches a host already passed through {@link #normalizeHost}. */
+    /**
+     * Whether this pattern matches a host already passed through {@link #normalizeHost}. An IP literal is
+     * matched only by a pattern that is that literal: addresses are the business of denyNetworks.
+     */
     public boolean matches(String normalizedHost) {
+        if (kind != Kind.EXACT && isIpLiteral(normalizedHost)) {
+            return false;
+        }
         switch (kind) {
             case ANY:
                 return true;
@@ -87,6 +97,11 @@ public record HostPattern(Kind kind, String value) {
             return Optional.of(ipLiteral(h));
         }
         return toAsciiName(stripTrailingDot(h));
+    }
+
+    /** Whether a normalized host is an IPv4 or IPv6 literal rather than a name. */
+    public static boolean isIpLiteral(String normalizedHost) {
+        return NetUtil.isValidIpV4Address(normalizedHost) || NetUtil.isValidIpV6Address(normalizedHost);
     }
 
     private static String ipLiteral(String ip) {

@@ -1,0 +1,79 @@
+package io.meshegress.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshegress.policy.HostPattern;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+    /** The embedded file and the code's defaults must not drift apart: an empty file means the same thing. */
+    @Test
+    void embeddedDefaultFileEqualsTheBuiltInDefaults() throws Exception {
+        EgressConfig embedded = ConfigLoader.embeddedDefault();
+        EgressConfig empty = ConfigLoader.parse(ConfigLoader.EMBEDDED_DEFAULT, "");
+        assertThat(embedded).isEqualTo(empty);
+    }
+
+    @Test
+    void defaultsAreTheContractsValues() throws Exception {
+        EgressConfig c = ConfigLoader.parse("x.yaml", "");
+        assertThat(c.http().listen()).isEqualTo(new ListenAddress("0.0.0.0", 8080));
+        assertThat(c.http().connectPorts()).containsExactly(443, 563);
+        assertThat(c.sni()).containsExactly(new EgressConfig.SniListener(new ListenAddress("0.0.0.0", 8443), 443, false));
+        assertThat(c.resolver().servers()).isEmpty();
+        assertThat(c.resolver().ipv6()).isFalse();
+        assertThat(c.timeouts()).isEqualTo(new EgressConfig.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(10),
+                Duration.ofMinutes(10)));
+        assertThat(c.policy().denyNetworks()).hasSize(12);
+        assertThat(c.admin().listen()).isEqualTo(new ListenAddress("127.0.0.1", 9901));
+        assertThat(c.mesh().namespace()).isEqualTo("default");
+        assertThat(c.mesh().destinations()).containsExactly(new EgressConfig.Destination(
+                List.of(HostPattern.parse("*.qq.com")), List.of(80), List.of(443)));
+    }
+
+    @Test
+    void nullTurnsListenersOff() throws Exception {
+        EgressConfig c = ConfigLoader.parse("x.yaml", "http: null\nsni: null\nadmin: null\n");
+        assertThat(c.http()).isNull();
+        assertThat(c.sni()).isEmpty();
+        assertThat(c.admin()).isNull();
+    }
+
+    @Test
+    void sniListenerWithoutUpstreamPortUsesItsOwnPort() throws Exception {
+        EgressConfig c = ConfigLoader.parse("x.yaml", """
+                sni:
+                  - listen: "[::]:9443"
+                  - listen: 0.0.0.0:8443
+                    upstreamPort: 10443
+                """);
+        assertThat(c.sni()).containsExactly(
+                new EgressConfig.SniListener(new ListenAddress("::", 9443), 9443, true),
+                new EgressConfig.SniListener(new ListenAddress("0.0.0.0", 8443), 10443, false));
+    }
+
+    @Test
+    void resolverServersTakePortsAndDefaultTo53() throws Exception {
+        EgressConfig c = ConfigLoader.parse("x.yaml", """
+                resolver:
+                  servers: ["127.0.0.1", "127.0.0.1:5353", "[::1]:53", "::1"]
+                  ipv6: true
+                  hosts: {Static.Example.: 127.0.0.7}
+                """);
+        assertThat(c.resolver().servers()).extracting(a -> a.getPort()).containsExactly(53, 5353, 53, 53);
+        assertThat(c.resolver().ipv6()).isTrue();
+        assertThat(c.resolver().hosts()).containsOnlyKeys("static.example");
+    }
+
+    @Test
+    void durationsAddUp() {
+        assertThat(Durations.parse("1m30s")).isEqualTo(Duration.ofSeconds(90));
+        assertThat(Durations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(Durations.parse("1h")).isEqualTo(Duration.ofHours(1));
+        assertThat(Durations.format(Duration.ofMinutes(10))).isEqualTo("10m");
+        assertThat(Durations.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
+    }
+}

@@ -1,0 +1,55 @@
+package io.meshegress.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class HostPatternTest {
+
+    @ParameterizedTest(name = "{0} ~ {1} = {2}")
+    @CsvSource({
+            "api.example.com,   api.example.com,   true",
+            "api.example.com,   API.Example.COM.,  true",
+            "api.example.com,   x.api.example.com, false",
+            "*.qq.com,          www.qq.com,        true",
+            "*.qq.com,          a.b.qq.com,        true",
+            "*.qq.com,          qq.com,            false",
+            "*.qq.com,          xqq.com,           false",
+            "*.qq.com,          WWW.QQ.COM.,       true",
+            "*.QQ.com.,         www.qq.com,        true",
+            "*,                 anything.at.all,   true",
+            "*,                 10.0.0.1,          false",
+            "*.bücher.de,       www.xn--bcher-kva.de, true",
+            "*.bücher.de,       www.bücher.de,     true",
+            "10.0.0.1,          10.0.0.1,          true",
+            "*.0.0.1,           10.0.0.1,          false",
+            "::1,               [0:0:0:0:0:0:0:1], true",
+    })
+    void matches(String pattern, String host, boolean expected) {
+        String normalized = HostPattern.normalizeHost(host).orElseThrow();
+        assertThat(HostPattern.parse(pattern).matches(normalized)).isEqualTo(expected);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "*.*.qq.com | \"*.qq.com\" already matches any depth",
+            "**.qq.com  | \"*.qq.com\" already matches any depth",
+            "a*.qq.com  | a wildcard may only be the first label",
+            "qq.*       | a wildcard may only be the first label",
+            "a..b       | empty label",
+            "a b.com    | character ' ' is not allowed",
+            "-a.com     | starts or ends with '-'",
+    })
+    void rejects(String pattern, String message) {
+        assertThatThrownBy(() -> HostPattern.parse(pattern)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("is not a host pattern").hasMessageContaining(message);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"'', ", "'a..b', ", "'bad host', "})
+    void invalidHostsDoNotNormalize(String host) {
+        assertThat(HostPattern.normalizeHost(host)).isEmpty();
+    }
+}
