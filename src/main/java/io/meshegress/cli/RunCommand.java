@@ -11,10 +11,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Serve the proxy (embedded defaults when no file is given).")
 final class RunCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
     @Mixin
     private ConfigOption config;
 
@@ -37,17 +41,15 @@ final class RunCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("mesh-egress: " + e.getMessage());
             return Main.RUNTIME_FAILURE;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "mesh-egress-shutdown"));
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        TerminationSignals.onTerminate(stopRequested::countDown);
         try {
-            stopped.await();
+            stopRequested.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            server.close();
         }
+        LOG.info("stopping");
+        server.close();
         return Main.OK;
     }
 }

@@ -1,0 +1,23 @@
+package io.meshegress.cli;
+
+import sun.misc.Signal;
+
+/**
+ * SIGTERM and SIGINT as requests to stop. Handling them ourselves (rather than letting the JVM run its
+ * shutdown hooks and exit with 143) is what lets {@code run} finish its work and exit 0, as Kubernetes and
+ * systemd expect of a clean stop.
+ */
+final class TerminationSignals {
+    private TerminationSignals() {
+    }
+
+    static void onTerminate(Runnable action) {
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                Signal.handle(new Signal(name), s -> action.run());
+            } catch (IllegalArgumentException e) {
+                // This platform does not know the signal; the JVM's default handling stays.
+            }
+        }
+    }
+}

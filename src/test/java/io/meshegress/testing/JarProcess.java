@@ -1,0 +1,131 @@
+package io.meshegress.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.awaitility.Awaitility;
+
+/** The built jar run as its own process, as a user runs it, with its stdout and stderr kept line by line. */
+public final class JarProcess implements AutoCloseable {
+    private final Process process;
+    private final List<String> out = new CopyOnWriteArrayList<>();
+    private final List<String> err = new CopyOnWriteArrayList<>();
+
+    private JarProcess(Process process) {
+        this.process = process;
+        pump(process.getInputStream(), out);
+        pump(process.getErrorStream(), err);
+    }
+
+    /** The jar Maven built; failsafe passes its path. */
+    public static Path jar() {
+        Path jar = Path.of(System.getProperty("meshegress.jar", "target/mesh-egress.jar"));
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing: run `./mvnw verify` (it packages before integration tests)");
+        }
+        return jar;
+    }
+
+    public static JarProcess start(String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-jar");
+        command.add(jar().toString());
+        command.addAll(List.of(args));
+        return new JarProcess(new ProcessBuilder(command).start());
+    }
+
+    /** Runs a command to its end (at most 60 s) and returns it. */
+    public static JarProcess runToEnd(String... args) throws Exception {
+        JarProcess p = start(args);
+        if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
+            p.close();
+            throw new IllegalStateException("mesh-egress " + String.join(" ", args) + " did not finish");
+        }
+        p.drained();
+        return p;
+    }
+
+    private void drained() {
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> pumpsDone == 2);
+    }
+
+    private volatile int pumpsDone;
+
+    private void pump(InputStream stream, List<String> lines) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (IOException e) {
+                // the process went away
+            } finally {
+                synchronized (this) {
+                    pumpsDone++;
+                }
+            }
+        }, "jar-output");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Waits until a line on stderr (diagnostics) matches, or the process ends. */
+    public String awaitErr(Predicate<String> match) {
+        return awaitLine(err, match);
+    }
+
+    /** Waits until a line on stdout (the access log) matches. */
+    public String awaitOut(Predicate<String> match) {
+        return awaitLine(out, match);
+    }
+
+    private String awaitLine(List<String> lines, Predicate<String> match) {
+        return Awaitility.await().atMost(Duration.ofSeconds(20))
+                .failFast("mesh-egress exited: " + err, () -> !process.isAlive() && lines.stream().noneMatch(match))
+                .until(() -> lines.stream().filter(match).findFirst().orElse(null), l -> l != null);
+    }
+
+    public List<String> out() {
+        return List.copyOf(out);
+    }
+
+    public List<String> err() {
+        return List.copyOf(err);
+    }
+
+    public int exitCode() {
+        return process.exitValue();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    /** SIGTERM, then waits for the exit status. */
+    public int stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            stop();
+        }
+    }
+}
