@@ -101,10 +101,11 @@ public final class ConfigLoader {
         if (root.isExplicitNull("http")) {
             return null;
         }
-        Fields f = fields(root.mappingOrEmpty("http"), "listen", "connectPorts");
+        Fields f = fields(root.mappingOrEmpty("http"), "listen", "connectPorts", "xForwardedFor");
         ListenAddress listen = f.has("listen") ? listen(f.get("listen")) : defaultListen(f, "0.0.0.0:8080");
         List<Integer> connectPorts = f.has("connectPorts") ? list(f.get("connectPorts"), this::port) : List.of(443, 563);
-        return new EgressConfig.HttpListener(listen, connectPorts);
+        boolean xff = f.has("xForwardedFor") && bool(f.get("xForwardedFor"));
+        return new EgressConfig.HttpListener(listen, connectPorts, xff);
     }
 
     private ListenAddress defaultListen(Fields f, String text) throws ConfigException {

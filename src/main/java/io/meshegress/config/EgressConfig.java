@@ -26,8 +26,11 @@ public record EgressConfig(
         sni = List.copyOf(sni);
     }
 
-    /** The forward-proxy listener: CONNECT and plain HTTP. */
-    public record HttpListener(ListenAddress listen, List<Integer> connectPorts) {
+    /**
+     * The forward-proxy listener: CONNECT and plain HTTP. {@code xForwardedFor} (an extension, off by default)
+     * adds the client's address to forwarded requests; egress usually must not leak pod addresses.
+     */
+    public record HttpListener(ListenAddress listen, List<Integer> connectPorts, boolean xForwardedFor) {
         public HttpListener {
             connectPorts = List.copyOf(connectPorts);
         }

@@ -79,6 +79,22 @@ public final class EgressPolicy {
                 + rules.get(0).ports() + ")");
     }
 
+    /**
+     * The mesh destination that lists this port for this host, if any: such a port is open to CONNECT even
+     * when it is not one of {@code http.connectPorts}.
+     */
+    public java.util.Optional<String> destinationListingPort(String host, int port) {
+        if (!deny.matches(host).isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        for (AllowRule r : allow.matches(host)) {
+            if (r.ports() != null && r.ports().contains(port)) {
+                return java.util.Optional.of(r.origin());
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /** Whether a resolved destination address may be connected to. */
     public Decision checkAddress(InetAddress address) {
         for (int i = 0; i < denyNetworks.size(); i++) {

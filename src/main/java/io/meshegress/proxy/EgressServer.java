@@ -6,6 +6,7 @@ import io.meshegress.config.ListenAddress;
 import io.meshegress.dns.EgressResolver;
 import io.meshegress.observe.AccessLog;
 import io.meshegress.policy.EgressPolicy;
+import io.meshegress.proxy.http.HttpListenerInitializer;
 import io.meshegress.proxy.sni.SniListenerInitializer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -74,8 +75,9 @@ public final class EgressServer implements AutoCloseable {
                     "sni " + sni.listen() + " (TLS passthrough by server_name to " + upstream + ")");
         }
         if (config.http() != null) {
-            LOG.warn("http listener {} is configured but not implemented in this version; not bound",
-                    config.http().listen());
+            bind("http", config.http().listen(), new HttpListenerInitializer(config.http(), connector,
+                    config.timeouts(), accessLog), "http " + config.http().listen()
+                    + " (forward proxy: CONNECT to ports " + config.http().connectPorts() + ", plain HTTP by Host)");
         }
         if (config.admin() != null) {
             bind("admin", config.admin().listen(), new AdminServer(), "admin " + config.admin().listen()

@@ -39,9 +39,9 @@ public final class Relay {
         };
         client.closeFuture().addListener(onClose);
         upstream.closeFuture().addListener(onClose);
-        upstream.pipeline().addLast("relay", new RelayHandler(client, record, false));
-        client.pipeline().addLast("idle", new IdleStateHandler(0, 0, idle.toMillis(), TimeUnit.MILLISECONDS));
-        client.pipeline().addLast("relay", new RelayHandler(upstream, record, true));
+        upstream.pipeline().addLast("tunnel", new RelayHandler(client, record, false));
+        client.pipeline().addLast("tunnel-idle", new IdleStateHandler(0, 0, idle.toMillis(), TimeUnit.MILLISECONDS));
+        client.pipeline().addLast("tunnel", new RelayHandler(upstream, record, true));
     }
 
     private static final class RelayHandler extends ChannelInboundHandlerAdapter {

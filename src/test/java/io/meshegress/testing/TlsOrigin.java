@@ -2,7 +2,6 @@ package io.meshegress.testing;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -32,7 +31,6 @@ import io.netty.handler.ssl.SniCompletionEvent;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.stream.ChunkedInput;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
@@ -109,7 +107,7 @@ public final class TlsOrigin implements AutoCloseable {
                             HttpUtil.setContentLength(head, n);
                             HttpUtil.setKeepAlive(head, keepAlive);
                             ctx.write(head);
-                            var f = ctx.writeAndFlush(new HttpChunkedInput(new Stream(seed, n)));
+                            var f = ctx.writeAndFlush(new HttpChunkedInput(new DeterministicChunks(seed, n)));
                             if (!keepAlive) {
                                 f.addListener(ChannelFutureListener.CLOSE);
                             }
@@ -155,49 +153,6 @@ public final class TlsOrigin implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();
-        }
-    }
-
-    /** {@link DeterministicBytes} as a chunked input, so large bodies stream with backpressure. */
-    private static final class Stream implements ChunkedInput<ByteBuf> {
-        private final DeterministicBytes bytes;
-        private final long length;
-        private final byte[] block = new byte[DeterministicBytes.BLOCK];
-
-        Stream(long seed, long length) {
-            this.bytes = new DeterministicBytes(seed, length);
-            this.length = length;
-        }
-
-        @Override
-        public boolean isEndOfInput() {
-            return bytes.remaining() == 0;
-        }
-
-        @Override
-        public void close() {
-        }
-
-        @Override
-        @Deprecated
-        public ByteBuf readChunk(ChannelHandlerContext ctx) {
-            return readChunk(ctx.alloc());
-        }
-
-        @Override
-        public ByteBuf readChunk(ByteBufAllocator allocator) {
-            int n = bytes.next(block);
-            return n == 0 ? null : allocator.buffer(n).writeBytes(block, 0, n);
-        }
-
-        @Override
-        public long length() {
-            return length;
-        }
-
-        @Override
-        public long progress() {
-            return length - bytes.remaining();
         }
     }
 

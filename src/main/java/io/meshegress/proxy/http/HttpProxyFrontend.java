@@ -1,0 +1,690 @@
+package io.meshegress.proxy.http;
+
+import io.meshegress.observe.ConnectionRecord;
+import io.meshegress.policy.Decision;
+import io.meshegress.policy.EgressPolicy;
+import io.meshegress.proxy.Destination;
+import io.meshegress.proxy.Relay;
+import io.meshegress.proxy.UpstreamOutcome;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One client connection of the HTTP listener. Every request is routed by its own target (CONNECT authority,
+ * absolute URI, or Host), also on a kept-alive connection, because a sidecar pools requests for many hosts on
+ * one connection. Requests are handled one at a time in order; pipelined ones wait in a queue. Bodies stream
+ * both ways with backpressure: each side is read again only when the other side's write completed.
+ */
+final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
+    static final String HEAD_TIMEOUT = "http-head-timeout";
+    static final String DECODER = "http-decoder";
+    static final String ENCODER = "http-encoder";
+    static final String IDLE = "http-idle";
+    static final String FRONTEND = "http-frontend";
+    static final String UPSTREAM_CODEC = "upstream-codec";
+    static final String UPSTREAM_HANDLER = "upstream-handler";
+
+    private final HttpListenerContext context;
+    private final ArrayDeque<Object> queued = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private UpstreamPool pool;
+    private Exchange exchange;
+    private boolean clientInputEnded;
+    private boolean closed;
+    /** The newest write to the client, so a close waits for everything before it. */
+    private ChannelFuture lastClientWrite;
+
+    HttpProxyFrontend(HttpListenerContext context) {
+        this.context = context;
+    }
+
+    /** One request and its response. Confined to the client's event loop, like everything here. */
+    static final class Exchange {
+        final HttpRequest request;
+        final ConnectionRecord record;
+        final boolean isHead;
+        final boolean keepAliveClient;
+        final boolean clientHttp10;
+        final boolean hasBody;
+        RequestTarget target;
+        String rule;
+        String poolKey;
+        boolean connect;
+        boolean upgrade;
+        Channel upstream;
+        boolean reused;
+        boolean retried;
+        boolean requestDone;
+        boolean responseStarted;
+        boolean responseDone;
+        boolean interim;
+        boolean upstreamReusable;
+        boolean closeAfter;
+        boolean finished;
+        final List<Object> waiting = new ArrayList<>(2);
+
+        Exchange(HttpRequest request, ConnectionRecord record) {
+            this.request = request;
+            this.record = record;
+            this.isHead = HttpMethod.HEAD.equals(request.method());
+            this.keepAliveClient = HttpUtil.isKeepAlive(request);
+            this.clientHttp10 = HttpVersion.HTTP_1_0.equals(request.protocolVersion());
+            this.hasBody = HttpUtil.isTransferEncodingChunked(request) || contentLength(request) > 0;
+        }
+
+        private static long contentLength(HttpRequest r) {
+            try {
+                return HttpUtil.getContentLength(r, 0L);
+            } catch (NumberFormatException e) {
+                return 0;
+            }
+        }
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.pool = context.pool(ctx.channel().eventLoop());
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
+        Decision d = context.connector.policy().checkClient(client.getAddress());
+        if (!d.allowed()) {
+            new ConnectionRecord(context.accessLog, context.listenerName, "http", client)
+                    .refused(d.toString(), 403, null).finish();
+            ctx.writeAndFlush(errorResponse(HttpResponseStatus.FORBIDDEN, d.toString(), true))
+                    .addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        super.channelActive(ctx);
+        ctx.read();
+    }
+
+    // ---- from the client ------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Exchange x = exchange;
+        if (x == null) {
+            if (msg instanceof HttpRequest) {
+                start((HttpRequest) msg);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        } else if (x.connect) {
+            x.waiting.add(msg);
+        } else if (!x.requestDone) {
+            onRequestContent(x, msg);
+        } else {
+            queued.add(msg);
+        }
+    }
+
+    private void start(HttpRequest req) {
+        ((HeadTimeout) ctx.pipeline().get(HEAD_TIMEOUT)).headReceived();
+        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
+        boolean connect = HttpMethod.CONNECT.equals(req.method());
+        Exchange x = new Exchange(req, new ConnectionRecord(context.accessLog, context.listenerName,
+                connect ? "connect" : "http", client));
+        exchange = x;
+        if (req.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(req);
+            Throwable cause = req.decoderResult().cause();
+            x.record.destination(null, 0);
+            if (cause instanceof TooLongFrameException) {
+                fail(x, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                        "request head too large (limits: request line 16 KiB, headers 64 KiB)", true);
+            } else {
+                fail(x, HttpResponseStatus.BAD_REQUEST, "malformed request: " + cause.getMessage(), true);
+            }
+            return;
+        }
+        try {
+            x.target = RequestTarget.parse(req.method(), req.uri(), req.headers().get(HttpHeaderNames.HOST));
+        } catch (RequestTarget.Invalid e) {
+            fail(x, HttpResponseStatus.BAD_REQUEST, e.getMessage(), x.hasBody);
+            return;
+        }
+        x.record.destination(x.target.host(), x.target.port());
+        if (connect) {
+            connect(x);
+        } else {
+            forward(x);
+        }
+    }
+
+    private void onRequestContent(Exchange x, Object msg) {
+        if (!(msg instanceof HttpContent)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        HttpContent c = (HttpContent) msg;
+        boolean last = c instanceof LastHttpContent;
+        if (c.decoderResult().isFailure()) {
+            String why = "malformed request body: " + c.decoderResult().cause().getMessage();
+            c.release();
+            x.requestDone = true;
+            x.upstreamReusable = false;
+            if (x.responseStarted) {
+                x.closeAfter = true;
+                complete(x);
+            } else {
+                fail(x, HttpResponseStatus.BAD_REQUEST, why, true);
+            }
+            return;
+        }
+        x.record.addBytesUp(c.content().readableBytes());
+        if (last) {
+            x.requestDone = true;
+        }
+        if (x.responseDone) {
+            // An error was answered while the body was still coming: drop it.
+            c.release();
+            if (last) {
+                maybeComplete(x);
+            } else {
+                ctx.read();
+            }
+            return;
+        }
+        if (x.upstream == null) {
+            x.waiting.add(c);
+            return;
+        }
+        x.upstream.writeAndFlush(c).addListener(f -> {
+            if (!f.isSuccess()) {
+                upstreamClosed(x, f.cause());
+            } else if (!x.requestDone) {
+                ctx.read();
+            }
+        });
+        if (last) {
+            maybeComplete(x);
+        }
+    }
+
+    // ---- CONNECT ----------------------------------------------------------------------------
+
+    private void connect(Exchange x) {
+        RequestTarget t = x.target;
+        EgressPolicy policy = context.connector.policy();
+        if (!context.listener.connectPorts().contains(t.port())
+                && policy.destinationListingPort(t.host(), t.port()).isEmpty()) {
+            fail(x, HttpResponseStatus.FORBIDDEN, "refused by http.connectPorts (port " + t.port() + " is not in "
+                    + context.listener.connectPorts() + ")", true);
+            return;
+        }
+        // What follows the CONNECT head belongs to the tunnel: stop parsing HTTP now. The decoder hands
+        // any bytes it already holds to this handler, which keeps them for the upstream.
+        x.connect = true;
+        x.requestDone = true;
+        ctx.pipeline().remove(DECODER);
+        Destination d = new Destination(t.host(), t.port(), Destination.Kind.CONNECT,
+                (InetSocketAddress) ctx.channel().remoteAddress());
+        context.connector.open(d, ctx.channel().eventLoop()).addListener(f -> {
+            UpstreamOutcome outcome = (UpstreamOutcome) f.getNow();
+            if (!ctx.channel().isActive()) {
+                if (outcome instanceof UpstreamOutcome.Connected) {
+                    ((UpstreamOutcome.Connected) outcome).channel().close();
+                }
+                releaseWaiting(x);
+                x.record.refused("client closed the connection", 499, null).finish();
+                return;
+            }
+            if (outcome instanceof UpstreamOutcome.Refused) {
+                UpstreamOutcome.Refused r = (UpstreamOutcome.Refused) outcome;
+                releaseWaiting(x);
+                x.record.resolved(r.resolved());
+                fail(x, HttpResponseStatus.valueOf(r.refusal().httpStatus()), r.reason(), true);
+                return;
+            }
+            UpstreamOutcome.Connected c = (UpstreamOutcome.Connected) outcome;
+            x.record.resolved(c.address()).allowed(c.rule(), 200);
+            toClient(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    new HttpResponseStatus(200, "Connection established")));
+            for (Object early : x.waiting) {
+                if (early instanceof ByteBuf) {
+                    x.record.addBytesUp(((ByteBuf) early).readableBytes());
+                    c.channel().write(early);
+                } else {
+                    ReferenceCountUtil.release(early);
+                }
+            }
+            x.waiting.clear();
+            c.channel().flush();
+            becomeTunnel(x, c.channel());
+        });
+    }
+
+    /** Hands both connections to the relay; this handler and the HTTP codec leave the client's pipeline. */
+    private void becomeTunnel(Exchange x, Channel upstream) {
+        x.finished = true;
+        exchange = null;
+        ChannelPipeline p = ctx.pipeline();
+        Relay.start(ctx.channel(), upstream, x.record, context.timeouts.idle());
+        p.remove(HEAD_TIMEOUT);
+        p.remove(IDLE);
+        p.remove(this);
+        if (p.get(DECODER) != null) {
+            p.remove(DECODER);
+        }
+        p.remove(ENCODER);
+        if (clientInputEnded) {
+            p.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        }
+    }
+
+    // ---- plain HTTP ---------------------------------------------------------------------------
+
+    private void forward(Exchange x) {
+        RequestTarget t = x.target;
+        HttpRequest req = x.request;
+        Decision d = context.connector.policy().checkName(t.host(), t.port());
+        if (!d.allowed()) {
+            fail(x, HttpResponseStatus.FORBIDDEN, d.toString(), x.hasBody);
+            return;
+        }
+        x.rule = d.rule();
+        x.upgrade = HeaderHygiene.isUpgrade(req.headers());
+        req.setUri(t.path());
+        if (t.absolute()) {
+            // RFC 9112 3.2.2: a proxy replaces Host with the absolute URI's authority.
+            req.headers().set(HttpHeaderNames.HOST, t.authority());
+        }
+        HeaderHygiene.strip(req.headers(), x.upgrade);
+        if (context.listener.xForwardedFor()) {
+            req.headers().add("x-forwarded-for",
+                    ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress());
+        }
+        req.setProtocolVersion(HttpVersion.HTTP_1_1);
+        x.poolKey = t.host() + ":" + t.port();
+        Channel pooled = pool.acquire(x.poolKey);
+        if (pooled != null) {
+            x.reused = true;
+            attach(x, pooled);
+        } else {
+            open(x);
+        }
+    }
+
+    private void open(Exchange x) {
+        Destination d = new Destination(x.target.host(), x.target.port(), Destination.Kind.HTTP,
+                (InetSocketAddress) ctx.channel().remoteAddress());
+        context.connector.open(d, ctx.channel().eventLoop()).addListener(f -> {
+            UpstreamOutcome outcome = (UpstreamOutcome) f.getNow();
+            if (x.finished || !ctx.channel().isActive()) {
+                if (outcome instanceof UpstreamOutcome.Connected) {
+                    ((UpstreamOutcome.Connected) outcome).channel().close();
+                }
+                return;
+            }
+            if (outcome instanceof UpstreamOutcome.Refused) {
+                UpstreamOutcome.Refused r = (UpstreamOutcome.Refused) outcome;
+                x.record.resolved(r.resolved());
+                fail(x, HttpResponseStatus.valueOf(r.refusal().httpStatus()), r.reason(), x.hasBody && !x.requestDone);
+                return;
+            }
+            Channel ch = ((UpstreamOutcome.Connected) outcome).channel();
+            ch.pipeline()
+                    .addLast(UPSTREAM_CODEC, new HttpClientCodec(new HttpDecoderConfig()
+                            .setMaxInitialLineLength(ProxyRequestDecoder.MAX_INITIAL_LINE)
+                            .setMaxHeaderSize(ProxyRequestDecoder.MAX_HEADER_SIZE)
+                            .setMaxChunkSize(ProxyRequestDecoder.MAX_CHUNK), false, false))
+                    .addLast(UPSTREAM_HANDLER, new UpstreamHandler(pool, x.poolKey));
+            attach(x, ch);
+        });
+    }
+
+    /** Sends the request head, and any body that arrived meanwhile, on an upstream connection. */
+    private void attach(Exchange x, Channel upstream) {
+        x.upstream = upstream;
+        ((UpstreamHandler) upstream.pipeline().get(UPSTREAM_HANDLER)).bind(this, x);
+        x.record.resolved((InetSocketAddress) upstream.remoteAddress()).allowed(x.rule, 0);
+        ChannelFuture written = upstream.write(x.request);
+        for (Object body : x.waiting) {
+            written = upstream.write(body);
+        }
+        x.waiting.clear();
+        upstream.flush();
+        written.addListener(f -> {
+            if (!f.isSuccess()) {
+                upstreamClosed(x, f.cause());
+            } else if (!x.requestDone) {
+                ctx.read();
+            }
+        });
+        upstream.read();
+    }
+
+    // ---- from the upstream ----------------------------------------------------------------
+
+    void onResponse(Exchange x, HttpObject msg) {
+        if (x != exchange || x.finished) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse) {
+            onResponseHead(x, (HttpResponse) msg);
+        }
+        if (msg instanceof HttpContent) {
+            onResponseContent(x, (HttpContent) msg);
+        }
+    }
+
+    private void onResponseHead(Exchange x, HttpResponse r) {
+        if (r.decoderResult().isFailure()) {
+            upstreamBroken(x, "malformed response from upstream: " + r.decoderResult().cause().getMessage());
+            return;
+        }
+        int code = r.status().code();
+        if (code == 101 && x.upgrade) {
+            switchProtocols(x, r);
+            return;
+        }
+        ProxyResponseEncoder encoder = (ProxyResponseEncoder) ctx.pipeline().get(ENCODER);
+        if (code >= 100 && code < 200) {
+            // 100 Continue, 103 Early Hints: pass on and keep waiting for the final response.
+            x.interim = true;
+            HeaderHygiene.strip(r.headers(), false);
+            encoder.currentRequestIsHead(false);
+            toClient(r);
+            return;
+        }
+        x.responseStarted = true;
+        x.record.allowed(x.rule, code);
+        boolean bodyless = x.isHead || code == 204 || code == 304;
+        boolean framed = HttpUtil.isContentLengthSet(r) || HttpUtil.isTransferEncodingChunked(r);
+        x.upstreamReusable = HttpUtil.isKeepAlive(r) && (framed || bodyless);
+        HeaderHygiene.strip(r.headers(), false);
+        r.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (!framed && !bodyless) {
+            // The origin ends the body by closing. A 1.1 client gets it chunked and keeps its connection.
+            if (x.keepAliveClient && !x.clientHttp10) {
+                HttpUtil.setTransferEncodingChunked(r, true);
+            } else {
+                x.closeAfter = true;
+            }
+        }
+        if (!x.keepAliveClient || clientInputEnded) {
+            x.closeAfter = true;
+        }
+        if (x.closeAfter) {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (x.clientHttp10) {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        encoder.currentRequestIsHead(x.isHead);
+        toClient(r).addListener(f -> {
+            if (!f.isSuccess()) {
+                clientGone();
+            }
+        });
+    }
+
+    private void onResponseContent(Exchange x, HttpContent c) {
+        if (c.decoderResult().isFailure()) {
+            c.release();
+            upstreamBroken(x, "upstream response broke off: " + c.decoderResult().cause().getMessage());
+            return;
+        }
+        boolean last = c instanceof LastHttpContent;
+        if (x.interim) {
+            x.interim = !last;
+            toClient(c);
+            x.upstream.read();
+            return;
+        }
+        x.record.addBytesDown(c.content().readableBytes());
+        if (last) {
+            x.responseDone = true;
+            if (!x.requestDone) {
+                // The origin answered before the whole body arrived: neither connection can be reused.
+                x.upstreamReusable = false;
+                x.closeAfter = true;
+            }
+        }
+        Channel upstream = x.upstream;
+        toClient(c).addListener(f -> {
+            if (!f.isSuccess()) {
+                clientGone();
+            } else if (!last) {
+                upstream.read();
+            }
+        });
+        if (last) {
+            maybeComplete(x);
+        }
+    }
+
+    /** The upstream connection ended or failed while bound to {@code x}. */
+    void upstreamClosed(Exchange x, Throwable cause) {
+        if (x != exchange || x.finished || x.responseDone) {
+            return;
+        }
+        x.upstreamReusable = false;
+        if (!x.responseStarted && x.reused && !x.hasBody && !x.retried) {
+            // A kept-alive connection the origin closed just as we reused it: one fresh try.
+            x.retried = true;
+            x.reused = false;
+            x.upstream = null;
+            open(x);
+            return;
+        }
+        String where = x.upstream != null && x.upstream.remoteAddress() != null
+                ? " " + ((InetSocketAddress) x.upstream.remoteAddress()).getAddress().getHostAddress() : "";
+        upstreamBroken(x, "upstream" + where + " closed the connection"
+                + (x.responseStarted ? " in the middle of the response" : " before responding"));
+    }
+
+    private void upstreamBroken(Exchange x, String reason) {
+        x.upstreamReusable = false;
+        if (x.upstream != null) {
+            x.upstream.close();
+        }
+        if (!x.responseStarted) {
+            fail(x, HttpResponseStatus.BAD_GATEWAY, reason, !x.requestDone);
+        } else {
+            // Headers are out: the only honest signal left is to end the connection early.
+            x.record.refused(reason, 502, null);
+            x.responseDone = true;
+            x.closeAfter = true;
+            complete(x);
+        }
+    }
+
+    private void switchProtocols(Exchange x, HttpResponse r) {
+        x.responseStarted = true;
+        x.responseDone = true;
+        x.record.allowed(x.rule, 101);
+        HeaderHygiene.strip(r.headers(), true);
+        ((ProxyResponseEncoder) ctx.pipeline().get(ENCODER)).currentRequestIsHead(false);
+        toClient(r);
+        Channel upstream = x.upstream;
+        ((UpstreamHandler) upstream.pipeline().get(UPSTREAM_HANDLER)).passthrough();
+        becomeTunnel(x, upstream);
+        upstream.pipeline().remove(UPSTREAM_CODEC);
+    }
+
+    // ---- endings ----------------------------------------------------------------------------
+
+    private void maybeComplete(Exchange x) {
+        if (x.responseDone && (x.requestDone || x.closeAfter)) {
+            complete(x);
+        }
+    }
+
+    /** The exchange is over: log it, return or close the upstream, then the next request or a close. */
+    private void complete(Exchange x) {
+        if (x.finished) {
+            return;
+        }
+        x.finished = true;
+        exchange = null;
+        x.record.finish();
+        releaseWaiting(x);
+        Channel upstream = x.upstream;
+        if (upstream != null) {
+            if (x.upstreamReusable && x.requestDone && upstream.isActive()) {
+                ((UpstreamHandler) upstream.pipeline().get(UPSTREAM_HANDLER)).unbind();
+                pool.release(x.poolKey, upstream);
+            } else {
+                upstream.close();
+            }
+        }
+        if (x.closeAfter || clientInputEnded || !ctx.channel().isActive()) {
+            closeAfterWrites();
+            return;
+        }
+        ((HeadTimeout) ctx.pipeline().get(HEAD_TIMEOUT)).expectHead();
+        // Pipelined requests already decoded: start the next one and give it the rest of its own messages.
+        while (!queued.isEmpty() && (exchange == null || (!exchange.requestDone && !exchange.connect))) {
+            channelRead(ctx, queued.poll());
+        }
+        if (exchange == null) {
+            ctx.read();
+        }
+    }
+
+    /** Answers with an error status and a one-line reason; with {@code close} the connection ends after it. */
+    private void fail(Exchange x, HttpResponseStatus status, String reason, boolean close) {
+        x.record.refused(reason, status.code(), null);
+        x.responseStarted = true;
+        x.responseDone = true;
+        if (close || !x.keepAliveClient || clientInputEnded) {
+            x.closeAfter = true;
+        }
+        ((ProxyResponseEncoder) ctx.pipeline().get(ENCODER)).currentRequestIsHead(x.isHead);
+        toClient(errorResponse(status, reason, x.closeAfter));
+        if (x.closeAfter) {
+            x.requestDone = true;
+        }
+        if (!x.requestDone) {
+            // The rest of a body-less request's framing (its last content) is still to come.
+            ctx.read();
+            return;
+        }
+        complete(x);
+    }
+
+    static FullHttpResponse errorResponse(HttpResponseStatus status, String reason, boolean close) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer("mesh-egress: " + reason.replace('\n', ' ') + "\n", StandardCharsets.UTF_8));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+        r.headers().set(HttpHeaderNames.VIA, HeaderHygiene.VIA);
+        if (close) {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        return r;
+    }
+
+    /** timeouts.handshake ran out before a whole request head arrived. */
+    void headTimedOut() {
+        if (exchange != null || closed || !ctx.channel().isActive()) {
+            return;
+        }
+        new ConnectionRecord(context.accessLog, context.listenerName, "http",
+                (InetSocketAddress) ctx.channel().remoteAddress())
+                .refused("no complete request head within timeouts.handshake", 408, null).finish();
+        ctx.writeAndFlush(errorResponse(HttpResponseStatus.REQUEST_TIMEOUT,
+                "no complete request head within timeouts.handshake", true)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private ChannelFuture toClient(Object msg) {
+        lastClientWrite = ctx.writeAndFlush(msg);
+        return lastClientWrite;
+    }
+
+    private void closeAfterWrites() {
+        if (lastClientWrite == null || lastClientWrite.isDone()) {
+            ctx.close();
+        } else {
+            lastClientWrite.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void releaseWaiting(Exchange x) {
+        for (Object o : x.waiting) {
+            ReferenceCountUtil.release(o);
+        }
+        x.waiting.clear();
+    }
+
+    private void clientGone() {
+        ctx.close();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent) {
+            ctx.close();
+            return;
+        }
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // The client half-closed: answer what it asked, then close.
+            clientInputEnded = true;
+            if (exchange == null) {
+                ctx.close();
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        closed = true;
+        Exchange x = exchange;
+        if (x != null && !x.finished) {
+            if (!x.responseStarted) {
+                x.record.refused("client closed the connection before the response", 499, null);
+            }
+            x.closeAfter = true;
+            x.upstreamReusable = false;
+            x.responseDone = true;
+            complete(x);
+        }
+        for (Object o : queued) {
+            ReferenceCountUtil.release(o);
+        }
+        queued.clear();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}
