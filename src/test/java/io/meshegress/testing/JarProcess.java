@@ -37,8 +37,14 @@ public final class JarProcess implements AutoCloseable {
     }
 
     public static JarProcess start(String... args) throws IOException {
+        return start(List.of(), args);
+    }
+
+    /** Starts the jar with JVM options (a heap limit, say) before {@code -jar}. */
+    public static JarProcess start(List<String> jvmOptions, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
         command.add("-jar");
         command.add(jar().toString());
         command.addAll(List.of(args));

@@ -170,7 +170,7 @@ class HttpProxyTest {
         assertThat(sha256(down)).isEqualTo(DeterministicBytes.sha256(4, 64 * MIB));
         Files.delete(down);
         List<String> post = new ArrayList<>(target.subList(0, target.size() - 1));
-        post.addAll(List.of("--data-binary", "@" + upload, "-H", "Content-Type: application/octet-stream",
+        post.addAll(List.of("-X", "POST", "-T", upload.toString(), "-H", "Content-Type: application/octet-stream",
                 target.get(target.size() - 1) + "/sha256"));
         assertThat(curl(post.toArray(String[]::new)).out()).isEqualTo(DeterministicBytes.sha256(21, 64 * MIB) + " " + 64 * MIB + "\n");
     }
@@ -178,7 +178,7 @@ class HttpProxyTest {
     @Test
     void chunkedUploadWithExpectContinue() throws Exception {
         Command c = curl("-v", "-x", PROXY, "-H", "Transfer-Encoding: chunked", "-H", "Expect: 100-continue",
-                "--data-binary", "@" + upload, "http://chunky.qq.test:8081/sha256");
+                "-X", "POST", "-T", upload.toString(), "http://chunky.qq.test:8081/sha256");
         assertThat(c.out()).isEqualTo(DeterministicBytes.sha256(21, 64 * MIB) + " " + 64 * MIB + "\n");
         assertThat(c.err()).contains("HTTP/1.1 100 Continue");
     }
