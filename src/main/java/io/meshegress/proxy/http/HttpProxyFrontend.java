@@ -225,7 +225,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
         x.upstream.writeAndFlush(c).addListener(f -> {
             if (!f.isSuccess()) {
-                upstreamClosed(x, f.cause());
+                upstreamClosed(x, null, f.cause());
             } else if (!x.requestDone) {
                 ctx.read();
             }
@@ -380,7 +380,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         upstream.flush();
         written.addListener(f -> {
             if (!f.isSuccess()) {
-                upstreamClosed(x, f.cause());
+                upstreamClosed(x, upstream, f.cause());
             } else if (!x.requestDone) {
                 ctx.read();
             }
@@ -488,9 +488,12 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The upstream connection ended or failed while bound to {@code x}. */
-    void upstreamClosed(Exchange x, Throwable cause) {
-        if (x != exchange || x.finished || x.responseDone) {
+    /**
+     * An upstream connection ended or failed while bound to {@code x}. Events from a connection that is no
+     * longer the exchange's (a stale pooled one being replaced) are old news.
+     */
+    void upstreamClosed(Exchange x, Channel from, Throwable cause) {
+        if (x != exchange || x.finished || x.responseDone || (from != null && from != x.upstream)) {
             return;
         }
         x.upstreamReusable = false;

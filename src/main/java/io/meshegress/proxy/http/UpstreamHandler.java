@@ -73,7 +73,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         if (passthrough) {
             ctx.fireChannelInactive();
         } else if (frontend != null) {
-            frontend.upstreamClosed(exchange, null);
+            frontend.upstreamClosed(exchange, ctx.channel(), null);
         } else {
             pool.evict(poolKey, ctx.channel());
         }
@@ -87,7 +87,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.close();
         if (frontend != null) {
-            frontend.upstreamClosed(exchange, cause);
+            frontend.upstreamClosed(exchange, ctx.channel(), cause);
         }
     }
 }

@@ -341,29 +341,36 @@ class HttpProxyTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            both CL and TE       | POST /sha256 HTTP/1.1\\r\\nHost: e.qq.test:8081\\r\\nContent-Length: 3\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n3\\r\\nabc\\r\\n0\\r\\n\\r\\n | 400 | malformed request
-            differing CLs        | POST /sha256 HTTP/1.1\\r\\nHost: e.qq.test:8081\\r\\nContent-Length: 3\\r\\nContent-Length: 4\\r\\n\\r\\nabcd | 400 | Multiple Content-Length
-            bad chunk size       | POST /sha256 HTTP/1.1\\r\\nHost: e.qq.test:8081\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\nzz\\r\\nabc\\r\\n0\\r\\n\\r\\n | 400 | malformed request body
-            obs-fold             | GET /hello HTTP/1.1\\r\\nHost: e.qq.test:8081\\r\\nX-A: b\\r\\n c\\r\\n\\r\\n | 400 | obsolete line folding
-            bare CR              | GET /hello HTTP/1.1\\r\\nHost: e.qq.test:8081\\rX-A: b\\r\\n\\r\\n | 400 | malformed request
-            missing Host         | GET /hello HTTP/1.1\\r\\n\\r\\n | 400 | missing Host header
-            https absolute-form  | GET https://e.qq.test/ HTTP/1.1\\r\\nHost: e.qq.test\\r\\n\\r\\n | 400 | go through CONNECT
-            denied host          | GET /hello HTTP/1.1\\r\\nHost: x.deny.qq.test:8081\\r\\n\\r\\n | 403 | refused by policy.deny[0] "*.deny.qq.test"
-            CONNECT to port 22   | CONNECT www.qq.test:22 HTTP/1.1\\r\\nHost: www.qq.test:22\\r\\n\\r\\n | 403 | refused by http.connectPorts (port 22 is not in [10443, 8081])
-            unresolvable         | GET /hello HTTP/1.1\\r\\nHost: nowhere.nx.test\\r\\n\\r\\n | 502 | nowhere.nx.test could not be resolved
-            connection refused   | GET /hello HTTP/1.1\\r\\nHost: closed.qq.test:8081\\r\\n\\r\\n | 502 | connect to 127.0.0.6:8081 failed
-            connect timeout      | GET /hello HTTP/1.1\\r\\nHost: slow.qq.test:8081\\r\\n\\r\\n | 504 | connect to 127.0.0.7:8081 timed out
-            loop                 | GET /hello HTTP/1.1\\r\\nHost: self.qq.test:8080\\r\\n\\r\\n | 508 | destination 127.0.0.2:8080 is this proxy itself
-            loop by IP           | GET http://127.0.0.2:8080/ HTTP/1.1\\r\\nHost: 127.0.0.2:8080\\r\\n\\r\\n | 508 | is this proxy itself
+            both CL and TE       | POST /sha256 HTTP/1.1\\r\\nHost: e.qq.test:8081\\r\\nContent-Length: 3\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n3\\r\\nabc\\r\\n0\\r\\n\\r\\n | 400 | malformed request | true
+            differing CLs        | POST /sha256 HTTP/1.1\\r\\nHost: e.qq.test:8081\\r\\nContent-Length: 3\\r\\nContent-Length: 4\\r\\n\\r\\nabcd | 400 | Multiple Content-Length | true
+            bad chunk size       | POST /sha256 HTTP/1.1\\r\\nHost: e.qq.test:8081\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\nzz\\r\\nabc\\r\\n0\\r\\n\\r\\n | 400 | malformed request body | true
+            obs-fold             | GET /hello HTTP/1.1\\r\\nHost: e.qq.test:8081\\r\\nX-A: b\\r\\n c\\r\\n\\r\\n | 400 | obsolete line folding | true
+            bare CR              | GET /hello HTTP/1.1\\r\\nHost: e.qq.test:8081\\rX-A: b\\r\\n\\r\\n | 400 | malformed request | true
+            missing Host         | GET /hello HTTP/1.1\\r\\n\\r\\n | 400 | missing Host header | false
+            https absolute-form  | GET https://e.qq.test/ HTTP/1.1\\r\\nHost: e.qq.test\\r\\n\\r\\n | 400 | go through CONNECT | false
+            denied host          | GET /hello HTTP/1.1\\r\\nHost: x.deny.qq.test:8081\\r\\n\\r\\n | 403 | refused by policy.deny[0] "*.deny.qq.test" | false
+            CONNECT to port 22   | CONNECT www.qq.test:22 HTTP/1.1\\r\\nHost: www.qq.test:22\\r\\n\\r\\n | 403 | refused by http.connectPorts (port 22 is not in [10443, 8081]) | true
+            unresolvable         | GET /hello HTTP/1.1\\r\\nHost: nowhere.nx.test\\r\\n\\r\\n | 502 | nowhere.nx.test could not be resolved | false
+            connection refused   | GET /hello HTTP/1.1\\r\\nHost: closed.qq.test:8081\\r\\n\\r\\n | 502 | connect to 127.0.0.6:8081 failed | false
+            connect timeout      | GET /hello HTTP/1.1\\r\\nHost: slow.qq.test:8081\\r\\n\\r\\n | 504 | connect to 127.0.0.7:8081 timed out | false
+            loop                 | GET /hello HTTP/1.1\\r\\nHost: self.qq.test:8080\\r\\n\\r\\n | 508 | destination 127.0.0.2:8080 is this proxy itself | false
+            loop by IP           | GET http://127.0.0.2:8080/ HTTP/1.1\\r\\nHost: 127.0.0.2:8080\\r\\n\\r\\n | 508 | is this proxy itself | false
             """)
     void errorsAreStatusesWithAOneLineReasonAndTheProxyKeepsServing(String name, String request, int status,
-                                                                     String reason) throws Exception {
+                                                                     String reason, boolean closes) throws Exception {
         try (Socket s = connect()) {
             send(s, request.replace("\\r", "\r").replace("\\n", "\n"));
             Response r = Response.read(s.getInputStream());
             assertThat(r.status()).as(r.head() + r.body()).isEqualTo(status);
             assertThat(r.body()).startsWith("mesh-egress: ").contains(reason).endsWith("\n");
             assertThat(r.body().strip().lines()).hasSize(1);
+            if (closes) {
+                // After a framing error nothing more on this connection can be trusted.
+                assertThat(r.head()).containsIgnoringCase("connection: close");
+                assertThat(s.getInputStream().read()).isEqualTo(-1);
+            } else {
+                assertThat(r.head()).doesNotContainIgnoringCase("connection: close");
+            }
         }
         assertStillServing();
     }
