@@ -6,25 +6,38 @@ import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.Decision;
 import io.meshegress.policy.EgressPolicy;
 import io.meshegress.policy.HostPattern;
+import io.meshegress.dns.EgressResolver;
+import io.meshegress.proxy.Transport;
+import io.netty.channel.EventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.Future;
 import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "check", mixinStandardHelpOptions = true,
-        description = "Validate the file; for each HOST[:PORT] say which listener allows or refuses it, and why.")
+        description = "Validate the file; for each HOST[:PORT] say which listener allows or refuses it, and why. "
+                + "Names are resolved only with --resolve.")
 final class CheckCommand implements Callable<Integer> {
     @Mixin
     private ConfigOption config;
 
     @Parameters(paramLabel = "HOST[:PORT]", arity = "0..*", description = "destinations to explain")
     private List<String> destinations = new ArrayList<>();
+
+    @Option(names = "--resolve", description = "also resolve each HOST with the configured resolver and check "
+            + "its addresses against policy.denyNetworks")
+    private boolean resolve;
 
     @Spec
     private CommandSpec spec;
@@ -43,14 +56,26 @@ final class CheckCommand implements Callable<Integer> {
         describe(cfg, out);
         EgressPolicy policy = new EgressPolicy(cfg.policy(), cfg.mesh());
         int status = Main.OK;
-        for (String d : destinations) {
-            Optional<Target> target = Target.parse(d);
-            if (target.isEmpty()) {
-                spec.commandLine().getErr().println("mesh-egress: \"" + d + "\" is not HOST or HOST:PORT");
-                status = Main.CONFIG_ERROR;
-                continue;
+        MultiThreadIoEventLoopGroup loop = resolve ? Transport.select().newGroup(1) : null;
+        EgressResolver resolver = resolve ? new EgressResolver(cfg.resolver(), Transport.select()) : null;
+        try {
+            for (String d : destinations) {
+                Optional<Target> target = Target.parse(d);
+                if (target.isEmpty()) {
+                    spec.commandLine().getErr().println("mesh-egress: \"" + d + "\" is not HOST or HOST:PORT");
+                    status = Main.CONFIG_ERROR;
+                    continue;
+                }
+                explain(cfg, policy, target.get(), out);
+                if (resolver != null) {
+                    explainAddresses(cfg, policy, resolver, loop.next(), target.get().host, out);
+                }
             }
-            explain(cfg, policy, target.get(), out);
+        } finally {
+            if (resolver != null) {
+                loop.next().submit(resolver::close).awaitUninterruptibly();
+                loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+            }
         }
         out.flush();
         return status;
@@ -81,6 +106,8 @@ final class CheckCommand implements Callable<Integer> {
         out.println("  deny: " + (p.deny().isEmpty() ? "none" : p.deny()));
         out.println("  denyNetworks: " + (p.denyNetworks().isEmpty() ? "none" : p.denyNetworks()));
         out.println("  clients: " + (p.clients().isEmpty() ? "any" : p.clients()));
+        out.println("limits: " + cfg.limits().connections() + " connections, " + cfg.limits().connectionsPerClient()
+                + " per client");
         EgressConfig.Timeouts t = cfg.timeouts();
         out.println("timeouts: connect " + Durations.format(t.connect()) + ", handshake "
                 + Durations.format(t.handshake()) + ", idle " + Durations.format(t.idle()));
@@ -102,9 +129,12 @@ final class CheckCommand implements Callable<Integer> {
             out.println(via + verdict(policy.checkName(t.host, s.upstreamPort())));
         }
         if (cfg.http() != null) {
+            int plainPort = t.port == null ? 80 : t.port;
+            out.println(t.host + ":" + plainPort + " via http " + cfg.http().listen() + " plain HTTP: "
+                    + verdict(policy.checkName(t.host, plainPort)));
             int port = t.port == null ? 443 : t.port;
             String via = t.host + ":" + port + " via http " + cfg.http().listen() + " CONNECT: ";
-            if (!cfg.http().connectPorts().contains(port) && !destinationPort(cfg, port)) {
+            if (!cfg.http().connectPorts().contains(port) && policy.destinationListingPort(t.host, port).isEmpty()) {
                 out.println(via + "refused by http.connectPorts (port " + port + " is not in "
                         + cfg.http().connectPorts() + ")");
             } else {
@@ -113,8 +143,21 @@ final class CheckCommand implements Callable<Integer> {
         }
     }
 
-    private static boolean destinationPort(EgressConfig cfg, int port) {
-        return cfg.mesh().destinations().stream().anyMatch(d -> d.tls().contains(port) || d.http().contains(port));
+    /** With --resolve: what the name resolves to, and which of those addresses policy lets the proxy reach. */
+    private static void explainAddresses(EgressConfig cfg, EgressPolicy policy, EgressResolver resolver,
+                                         EventLoop loop, String host, PrintWriter out) {
+        Future<List<InetAddress>> f = resolver.resolve(host, loop);
+        long waitMs = cfg.resolver().queryTimeout().toMillis() * 2 + 1000;
+        if (!f.awaitUninterruptibly(waitMs) || !f.isSuccess()) {
+            out.println(host + " resolves to nothing: " + (f.cause() != null ? f.cause().getMessage() : "no answer"));
+            return;
+        }
+        List<String> parts = new ArrayList<>();
+        for (InetAddress a : f.getNow()) {
+            Decision d = policy.checkAddress(a);
+            parts.add(a.getHostAddress() + " (" + (d.allowed() ? "allowed" : d.toString()) + ")");
+        }
+        out.println(host + " resolves to " + String.join(", ", parts));
     }
 
     private static String verdict(Decision d) {

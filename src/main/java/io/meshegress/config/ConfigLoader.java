@@ -70,15 +70,16 @@ public final class ConfigLoader {
     }
 
     private EgressConfig bind(YamlNode rootNode) throws ConfigException {
-        Fields root = fields(rootNode, "http", "sni", "resolver", "timeouts", "policy", "admin", "mesh");
+        Fields root = fields(rootNode, "http", "sni", "resolver", "timeouts", "policy", "limits", "admin", "mesh");
         EgressConfig.HttpListener http = httpListener(root);
         List<EgressConfig.SniListener> sni = sniListeners(root);
         EgressConfig.Resolver resolver = resolver(root.mappingOrEmpty("resolver"));
         EgressConfig.Timeouts timeouts = timeouts(root.mappingOrEmpty("timeouts"));
         EgressConfig.Policy policy = policy(root.mappingOrEmpty("policy"));
+        EgressConfig.Limits limits = limits(root.mappingOrEmpty("limits"));
         EgressConfig.Admin admin = admin(root);
         EgressConfig.Mesh mesh = mesh(root.mappingOrEmpty("mesh"));
-        return new EgressConfig(file, http, sni, resolver, timeouts, policy, admin, mesh);
+        return new EgressConfig(file, http, sni, resolver, timeouts, policy, limits, admin, mesh);
     }
 
     // ---- listeners -------------------------------------------------------------------------
@@ -207,6 +208,26 @@ public final class ConfigLoader {
                 : DEFAULT_DENY_NETWORKS.stream().map(Cidr::parse).toList();
         List<Cidr> clients = f.has("clients") ? list(f.get("clients"), this::cidr) : List.of();
         return new EgressConfig.Policy(allow, deny, denyNetworks, clients);
+    }
+
+    private EgressConfig.Limits limits(YamlNode node) throws ConfigException {
+        Fields f = fields(node, "connections", "connectionsPerClient");
+        int connections = f.has("connections") ? positiveInt(f.get("connections")) : 16_384;
+        int perClient = f.has("connectionsPerClient") ? positiveInt(f.get("connectionsPerClient")) : 1_024;
+        return new EgressConfig.Limits(connections, perClient);
+    }
+
+    private int positiveInt(YamlNode node) throws ConfigException {
+        String text = string(node);
+        try {
+            int n = Integer.parseInt(text);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the message
+        }
+        throw at(node, '"' + text + "\" is not a positive whole number");
     }
 
     private EgressConfig.Mesh mesh(YamlNode node) throws ConfigException {

@@ -19,6 +19,7 @@ public record EgressConfig(
         Resolver resolver,
         Timeouts timeouts,
         Policy policy,
+        Limits limits,
         Admin admin,
         Mesh mesh) {
 
@@ -65,6 +66,10 @@ public record EgressConfig(
             denyNetworks = List.copyOf(denyNetworks);
             clients = List.copyOf(clients);
         }
+    }
+
+    /** (Extension) how many client connections the listeners hold open at once, overall and per client address. */
+    public record Limits(int connections, int connectionsPerClient) {
     }
 
     public record Admin(ListenAddress listen) {

@@ -38,6 +38,7 @@ public final class EgressServer implements AutoCloseable {
     private final EgressResolver resolver;
     private final List<Channel> serverChannels = new ArrayList<>();
     private final List<BoundListener> listeners = new ArrayList<>();
+    private Admission admission;
 
     private EgressServer(Transport transport, int workerThreads, EgressResolver resolver) {
         this.transport = transport;
@@ -66,17 +67,19 @@ public final class EgressServer implements AutoCloseable {
         if (config.http() != null) {
             proxyAddresses.add(config.http().listen().socketAddress());
         }
-        UpstreamConnector connector = new UpstreamConnector(new EgressPolicy(config.policy(), config.mesh()),
-                resolver, new LoopGuard(proxyAddresses), transport, config.timeouts());
+        EgressPolicy policy = new EgressPolicy(config.policy(), config.mesh());
+        UpstreamConnector connector = new UpstreamConnector(policy, resolver, new LoopGuard(proxyAddresses), transport,
+                config.timeouts());
+        admission = new Admission(policy, config.limits());
         for (EgressConfig.SniListener sni : config.sni()) {
             String upstream = sni.upstreamPortIsOwnPort() ? "its own port " + sni.upstreamPort()
                     : "port " + sni.upstreamPort();
-            bind("sni", sni.listen(), new SniListenerInitializer(sni, connector, config.timeouts(), accessLog),
+            bind("sni", sni.listen(), new SniListenerInitializer(sni, admission, connector, config.timeouts(), accessLog),
                     "sni " + sni.listen() + " (TLS passthrough by server_name to " + upstream + ")");
         }
         if (config.http() != null) {
-            bind("http", config.http().listen(), new HttpListenerInitializer(config.http(), connector,
-                    config.timeouts(), accessLog), "http " + config.http().listen()
+            bind("http", config.http().listen(), new HttpListenerInitializer(config.http(), admission,
+                    connector, config.timeouts(), accessLog), "http " + config.http().listen()
                     + " (forward proxy: CONNECT to ports " + config.http().connectPorts() + ", plain HTTP by Host)");
         }
         if (config.admin() != null) {
@@ -120,6 +123,11 @@ public final class EgressServer implements AutoCloseable {
 
     public List<BoundListener> listeners() {
         return List.copyOf(listeners);
+    }
+
+    /** Client connections admitted to the proxy listeners and not yet closed. */
+    public int openConnections() {
+        return admission == null ? 0 : admission.open();
     }
 
     public String transportName() {

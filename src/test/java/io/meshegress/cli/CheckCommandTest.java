@@ -39,7 +39,7 @@ class CheckCommandTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             unknown key            | policy:\\n  alow: []                                  | :2:3: policy.alow: unknown key (did you mean "allow"?)
-            unknown top-level key  | listeners: {}                                        | :1:1: listeners: unknown key (expected one of: http, sni, resolver, timeouts, policy, admin, mesh)
+            unknown top-level key  | listeners: {}                                        | :1:1: listeners: unknown key (expected one of: http, sni, resolver, timeouts, policy, limits, admin, mesh)
             bad duration           | timeouts:\\n  connect: 10 seconds                     | :2:12: timeouts.connect: "10 seconds" is not a duration (use e.g. 500ms, 10s, 5m, 1h)
             zero duration          | timeouts:\\n  idle: 0s                                | :2:9: timeouts.idle: must be longer than 0
             bad CIDR               | policy:\\n  denyNetworks: [10.0.0.0/8, 10.0.0.0/33]  | :2:30: policy.denyNetworks[1]: "10.0.0.0/33" is not a CIDR (the prefix length must be 0 to 32)
@@ -102,7 +102,36 @@ class CheckCommandTest {
                 "www.qq.com:443 via sni 0.0.0.0:8443: allowed by mesh.destinations[0] \"*.qq.com\"",
                 "api.github.com:443 via sni 0.0.0.0:8443: refused by policy.allow (api.github.com matches no allow pattern or mesh destination)",
                 "a.b.qq.com:22 via sni 0.0.0.0:8443: not reachable (this listener always connects to port 443)",
-                "a.b.qq.com:22 via http 0.0.0.0:8080 CONNECT: refused by http.connectPorts (port 22 is not in [443, 563])");
+                "a.b.qq.com:22 via http 0.0.0.0:8080 CONNECT: refused by http.connectPorts (port 22 is not in [443, 563])",
+                "www.qq.com:80 via http 0.0.0.0:8080 plain HTTP: allowed by mesh.destinations[0] \"*.qq.com\"",
+                "limits: 16384 connections, 1024 per client");
+    }
+
+    @Test
+    void resolveShowsWhichAddressesPolicyLetsThrough() throws Exception {
+        try (io.meshegress.testing.TestDnsServer dns = io.meshegress.testing.TestDnsServer.start("127.0.0.1")
+                .answer("mixed.qq.test", "127.0.0.9,127.0.0.10")) {
+            Result r = check("""
+                    resolver:
+                      servers: ["%s"]
+                      hosts: {fixed.qq.test: 169.254.169.254}
+                    policy:
+                      denyNetworks: [127.0.0.9/32, 169.254.0.0/16]
+                    """.formatted(dns.configAddress()));
+            Path file = dir.resolve("egress.yaml");
+            Result resolved = run("check", "-c", file.toString(), "--resolve", "mixed.qq.test", "fixed.qq.test:443",
+                    "nope.nx.test");
+            assertThat(resolved.status()).as(resolved.err()).isZero();
+            assertThat(resolved.out()).contains(
+                    "mixed.qq.test resolves to 127.0.0.9 (refused by policy.denyNetworks[0] \"127.0.0.9/32\"), 127.0.0.10 (allowed)",
+                    "fixed.qq.test resolves to 169.254.169.254 (refused by policy.denyNetworks[1] \"169.254.0.0/16\")",
+                    "nope.nx.test resolves to nothing: nope.nx.test could not be resolved");
+            assertThat(r.status()).isZero();
+            // Without --resolve no name is looked up.
+            long asked = dns.questionCount();
+            run("check", "-c", file.toString(), "mixed.qq.test");
+            assertThat(dns.questionCount()).isEqualTo(asked);
+        }
     }
 
     @Test

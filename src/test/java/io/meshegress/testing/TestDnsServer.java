@@ -63,6 +63,7 @@ public final class TestDnsServer implements AutoCloseable {
         return new TestDnsServer(host, true);
     }
 
+    /** Answers A queries for {@code name} (or {@code *.suffix}) with one or more comma-separated addresses. */
     public TestDnsServer answer(String name, String ipv4) {
         records.put(name, ipv4);
         return this;
@@ -127,8 +128,10 @@ public final class TestDnsServer implements AutoCloseable {
             if (ip == null) {
                 response.setCode(DnsResponseCode.NXDOMAIN);
             } else if (q.type() == DnsRecordType.A) {
-                response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(q.name(), DnsRecordType.A, ttl,
-                        Unpooled.wrappedBuffer(NetUtil.createByteArrayFromIpAddressString(ip))));
+                for (String one : ip.split(",")) {
+                    response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(q.name(), DnsRecordType.A, ttl,
+                            Unpooled.wrappedBuffer(NetUtil.createByteArrayFromIpAddressString(one))));
+                }
             }
             ctx.writeAndFlush(response);
         }

@@ -2,6 +2,7 @@ package io.meshegress.proxy.http;
 
 import io.meshegress.config.EgressConfig;
 import io.meshegress.observe.AccessLog;
+import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.UpstreamConnector;
 import io.netty.channel.EventLoop;
 import java.time.Duration;
@@ -14,14 +15,16 @@ final class HttpListenerContext {
 
     final EgressConfig.HttpListener listener;
     final String listenerName;
+    final Admission admission;
     final UpstreamConnector connector;
     final EgressConfig.Timeouts timeouts;
     final AccessLog accessLog;
     private final ConcurrentHashMap<EventLoop, UpstreamPool> pools = new ConcurrentHashMap<>();
 
-    HttpListenerContext(EgressConfig.HttpListener listener, UpstreamConnector connector, EgressConfig.Timeouts timeouts,
-                        AccessLog accessLog) {
+    HttpListenerContext(EgressConfig.HttpListener listener, Admission admission, UpstreamConnector connector,
+                        EgressConfig.Timeouts timeouts, AccessLog accessLog) {
         this.listener = listener;
+        this.admission = admission;
         this.listenerName = "http " + listener.listen();
         this.connector = connector;
         this.timeouts = timeouts;

@@ -2,6 +2,7 @@ package io.meshegress.proxy.http;
 
 import io.meshegress.config.EgressConfig;
 import io.meshegress.observe.AccessLog;
+import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.UpstreamConnector;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
@@ -12,9 +13,9 @@ import java.util.concurrent.TimeUnit;
 public final class HttpListenerInitializer extends ChannelInitializer<SocketChannel> {
     private final HttpListenerContext context;
 
-    public HttpListenerInitializer(EgressConfig.HttpListener listener, UpstreamConnector connector,
-                                   EgressConfig.Timeouts timeouts, AccessLog accessLog) {
-        this.context = new HttpListenerContext(listener, connector, timeouts, accessLog);
+    public HttpListenerInitializer(EgressConfig.HttpListener listener, Admission admission,
+                                   UpstreamConnector connector, EgressConfig.Timeouts timeouts, AccessLog accessLog) {
+        this.context = new HttpListenerContext(listener, admission, connector, timeouts, accessLog);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.meshegress.proxy.http;
 import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.policy.Decision;
 import io.meshegress.policy.EgressPolicy;
+import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.Relay;
 import io.meshegress.proxy.UpstreamOutcome;
@@ -38,6 +39,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One client connection of the HTTP listener. Every request is routed by its own target (CONNECT authority,
@@ -120,11 +122,12 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
-        Decision d = context.connector.policy().checkClient(client.getAddress());
-        if (!d.allowed()) {
+        Optional<Admission.Denial> denial = context.admission.admit(ctx.channel());
+        if (denial.isPresent()) {
+            Admission.Denial d = denial.get();
             new ConnectionRecord(context.accessLog, context.listenerName, "http", client)
-                    .refused(d.toString(), 403, null).finish();
-            ctx.writeAndFlush(errorResponse(HttpResponseStatus.FORBIDDEN, d.toString(), true))
+                    .refused(d.reason(), d.status(), null).finish();
+            ctx.writeAndFlush(errorResponse(HttpResponseStatus.valueOf(d.status()), d.reason(), true))
                     .addListener(ChannelFutureListener.CLOSE);
             return;
         }
@@ -240,6 +243,11 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     private void connect(Exchange x) {
         RequestTarget t = x.target;
         EgressPolicy policy = context.connector.policy();
+        Decision name = policy.checkName(t.host(), t.port());
+        if (!name.allowed()) {
+            fail(x, HttpResponseStatus.FORBIDDEN, name.toString(), true);
+            return;
+        }
         if (!context.listener.connectPorts().contains(t.port())
                 && policy.destinationListingPort(t.host(), t.port()).isEmpty()) {
             fail(x, HttpResponseStatus.FORBIDDEN, "refused by http.connectPorts (port " + t.port() + " is not in "

@@ -3,6 +3,7 @@ package io.meshegress.proxy.sni;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.ConnectionRecord;
+import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.UpstreamConnector;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
@@ -11,12 +12,14 @@ import io.netty.channel.socket.SocketChannel;
 public final class SniListenerInitializer extends ChannelInitializer<SocketChannel> {
     private final EgressConfig.SniListener listener;
     private final String listenerName;
+    private final Admission admission;
     private final UpstreamConnector connector;
     private final EgressConfig.Timeouts timeouts;
     private final AccessLog accessLog;
 
-    public SniListenerInitializer(EgressConfig.SniListener listener, UpstreamConnector connector,
+    public SniListenerInitializer(EgressConfig.SniListener listener, Admission admission, UpstreamConnector connector,
                                   EgressConfig.Timeouts timeouts, AccessLog accessLog) {
+        this.admission = admission;
         this.listener = listener;
         this.listenerName = "sni " + listener.listen();
         this.connector = connector;
@@ -28,7 +31,7 @@ public final class SniListenerInitializer extends ChannelInitializer<SocketChann
     protected void initChannel(SocketChannel ch) {
         ConnectionRecord record = new ConnectionRecord(accessLog, listenerName, "sni", ch.remoteAddress());
         ch.pipeline()
-                .addLast("sni", new SniRouter(connector, record, listener.upstreamPort(), timeouts.handshake(),
+                .addLast("sni", new SniRouter(admission, connector, record, listener.upstreamPort(), timeouts.handshake(),
                         timeouts.idle()))
                 .addLast(new HelloFailureHandler(record));
     }

@@ -1,8 +1,8 @@
 package io.meshegress.proxy.sni;
 
 import io.meshegress.observe.ConnectionRecord;
-import io.meshegress.policy.Decision;
 import io.meshegress.policy.HostPattern;
+import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.Refusal;
 import io.meshegress.proxy.Relay;
@@ -32,6 +32,7 @@ import java.util.concurrent.TimeUnit;
 final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
     static final int MAX_CLIENT_HELLO = 64 * 1024;
 
+    private final Admission admission;
     private final UpstreamConnector connector;
     private final ConnectionRecord record;
     private final int upstreamPort;
@@ -42,10 +43,11 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
     private boolean sawClientHello;
     private boolean clientInputEnded;
 
-    SniRouter(UpstreamConnector connector, ConnectionRecord record, int upstreamPort, Duration handshakeTimeout,
-              Duration idleTimeout) {
+    SniRouter(Admission admission, UpstreamConnector connector, ConnectionRecord record, int upstreamPort,
+              Duration handshakeTimeout, Duration idleTimeout) {
         // Netty's own timer would also count DNS and connect time; ours stops once the ClientHello is in.
         super(MAX_CLIENT_HELLO, 0L);
+        this.admission = admission;
         this.connector = connector;
         this.record = record;
         this.upstreamPort = upstreamPort;
@@ -55,10 +57,9 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
-        Decision decision = connector.policy().checkClient(client.getAddress());
-        if (!decision.allowed()) {
-            refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, 403, decision.toString());
+        Optional<Admission.Denial> denial = admission.admit(ctx.channel());
+        if (denial.isPresent()) {
+            refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, denial.get().status(), denial.get().reason());
             return;
         }
         helloTimer = ctx.executor().schedule(() -> refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, 408,

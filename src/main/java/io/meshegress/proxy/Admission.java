@@ -1,0 +1,77 @@
+package io.meshegress.proxy;
+
+import io.meshegress.config.EgressConfig;
+import io.meshegress.policy.Decision;
+import io.meshegress.policy.EgressPolicy;
+import io.netty.channel.Channel;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Who may open a connection to the proxy listeners at all: a client in {@code policy.clients}, within
+ * {@code limits.connections} overall and {@code limits.connectionsPerClient} from one address. A connection
+ * holds its place until it closes. Shared by every listener of a server and safe across event loops.
+ */
+public final class Admission {
+
+    /** Why a connection was turned away, with the HTTP status that says so. */
+    public record Denial(int status, String reason) {
+    }
+
+    private final EgressPolicy policy;
+    private final EgressConfig.Limits limits;
+    private final AtomicInteger open = new AtomicInteger();
+    private final ConcurrentHashMap<InetAddress, Integer> openPerClient = new ConcurrentHashMap<>();
+
+    public Admission(EgressPolicy policy, EgressConfig.Limits limits) {
+        this.policy = policy;
+        this.limits = limits;
+    }
+
+    /** Admits an accepted connection, or says why not; an admitted one is released when it closes. */
+    public Optional<Denial> admit(Channel ch) {
+        InetAddress client = ((InetSocketAddress) ch.remoteAddress()).getAddress();
+        Decision d = policy.checkClient(client);
+        if (!d.allowed()) {
+            return Optional.of(new Denial(403, d.toString()));
+        }
+        if (open.incrementAndGet() > limits.connections()) {
+            open.decrementAndGet();
+            return Optional.of(new Denial(503, "refused by limits.connections (" + limits.connections()
+                    + " connections are open)"));
+        }
+        boolean[] admitted = {false};
+        openPerClient.compute(client, (k, n) -> {
+            int current = n == null ? 0 : n;
+            if (current >= limits.connectionsPerClient()) {
+                return n;
+            }
+            admitted[0] = true;
+            return current + 1;
+        });
+        if (!admitted[0]) {
+            open.decrementAndGet();
+            return Optional.of(new Denial(503, "refused by limits.connectionsPerClient ("
+                    + limits.connectionsPerClient() + " connections from " + client.getHostAddress() + " are open)"));
+        }
+        ch.closeFuture().addListener(f -> release(client));
+        return Optional.empty();
+    }
+
+    private void release(InetAddress client) {
+        openPerClient.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
+        open.decrementAndGet();
+    }
+
+    /** Connections admitted and not yet closed. */
+    public int open() {
+        return open.get();
+    }
+
+    public EgressPolicy policy() {
+        return policy;
+    }
+}
