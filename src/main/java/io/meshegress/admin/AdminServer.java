@@ -19,7 +19,10 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 
-/** The admin listener's pipeline: {@code GET /healthz} answers while the process serves. */
+/**
+ * The admin listener's pipeline: {@code GET /healthz} answers while the process serves, {@code GET /readyz}
+ * once the listeners are bound.
+ */
 public final class AdminServer extends ChannelInitializer<SocketChannel> {
 
     @Override
@@ -44,6 +47,9 @@ public final class AdminServer extends ChannelInitializer<SocketChannel> {
                 response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET\n");
             } else if (path.equals("/healthz")) {
                 response = text(HttpResponseStatus.OK, "ok\n");
+            } else if (path.equals("/readyz")) {
+                // Served once every listener is bound (the admin listener is bound last).
+                response = text(HttpResponseStatus.OK, "ready\n");
             } else {
                 response = text(HttpResponseStatus.NOT_FOUND, "not found: " + path + "\n");
             }

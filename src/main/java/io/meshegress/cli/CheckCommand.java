@@ -6,6 +6,7 @@ import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.Decision;
 import io.meshegress.policy.EgressPolicy;
 import io.meshegress.policy.HostPattern;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshegress.dns.EgressResolver;
 import io.meshegress.proxy.Transport;
 import io.netty.channel.EventLoop;
@@ -52,8 +53,20 @@ final class CheckCommand implements Callable<Integer> {
             return Main.CONFIG_ERROR;
         }
         PrintWriter out = spec.commandLine().getOut();
+        List<ObjectNode> manifests;
+        try {
+            manifests = IstioCommand.manifests(cfg, config.text());
+        } catch (ConfigException e) {
+            spec.commandLine().getErr().println(e.getMessage());
+            return Main.CONFIG_ERROR;
+        } catch (IstioCommand.InvalidManifestsException e) {
+            e.problems.forEach(p -> spec.commandLine().getErr().println(config.name() + ": invalid manifest: " + p));
+            return Main.CONFIG_ERROR;
+        }
         out.println(config.name() + ": ok");
         describe(cfg, out);
+        out.println("mesh: " + manifests.size() + " Kubernetes and Istio objects, valid against their schemas "
+                + "(`istio` writes them)");
         EgressPolicy policy = new EgressPolicy(cfg.policy(), cfg.mesh());
         int status = Main.OK;
         MultiThreadIoEventLoopGroup loop = resolve ? Transport.select().newGroup(1) : null;

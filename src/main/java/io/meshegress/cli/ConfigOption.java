@@ -16,6 +16,18 @@ final class ConfigOption {
         return file == null ? ConfigLoader.embeddedDefault() : ConfigLoader.load(file);
     }
 
+    /** The file's text as written (for the in-cluster ConfigMap). */
+    String text() throws ConfigException {
+        if (file == null) {
+            return ConfigLoader.embeddedDefaultText();
+        }
+        try {
+            return java.nio.file.Files.readString(file);
+        } catch (java.io.IOException e) {
+            throw new ConfigException(file.toString(), 0, 0, "", "cannot read: " + e.getMessage());
+        }
+    }
+
     String name() {
         return file == null ? ConfigLoader.EMBEDDED_DEFAULT : file.toString();
     }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         versionProvider = VersionProvider.class,
         description = "Egress proxy for Kubernetes and Istio service meshes: CONNECT, Host-routed HTTP and TLS "
                 + "passthrough by SNI, from one config file.",
-        subcommands = {RunCommand.class, CheckCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, CheckCommand.class, IstioCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;
     public static final int RUNTIME_FAILURE = 1;
@@ -46,6 +46,6 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: run, check");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: run, check, istio");
     }
 }

@@ -42,13 +42,22 @@ public final class ConfigLoader {
 
     /** The configuration the proxy runs on when no file is given. */
     public static EgressConfig embeddedDefault() {
+        try {
+            return parse(EMBEDDED_DEFAULT, embeddedDefaultText());
+        } catch (ConfigException e) {
+            throw new IllegalStateException("embedded default configuration is broken: " + e.getMessage(), e);
+        }
+    }
+
+    /** The embedded default file's text, comments and all. */
+    public static String embeddedDefaultText() {
         try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULT_RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException("embedded default configuration missing from the jar");
             }
-            return parse(EMBEDDED_DEFAULT, new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        } catch (IOException | ConfigException e) {
-            throw new IllegalStateException("embedded default configuration is broken: " + e.getMessage(), e);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("embedded default configuration unreadable: " + e.getMessage(), e);
         }
     }
 
@@ -79,7 +88,23 @@ public final class ConfigLoader {
         EgressConfig.Limits limits = limits(root.mappingOrEmpty("limits"));
         EgressConfig.Admin admin = admin(root);
         EgressConfig.Mesh mesh = mesh(root.mappingOrEmpty("mesh"));
-        return new EgressConfig(file, http, sni, resolver, timeouts, policy, limits, admin, mesh);
+        Map<String, YamlNode.Position> positions = new java.util.HashMap<>();
+        collectPositions(rootNode, positions);
+        return new EgressConfig(new ConfigSource(file, positions), http, sni, resolver, timeouts, policy, limits, admin,
+                mesh);
+    }
+
+    private static void collectPositions(YamlNode node, Map<String, YamlNode.Position> out) {
+        out.put(node.path(), node.position());
+        if (node instanceof YamlNode.Mapping) {
+            for (YamlNode.Entry e : ((YamlNode.Mapping) node).entries().values()) {
+                collectPositions(e.value(), out);
+            }
+        } else if (node instanceof YamlNode.Sequence) {
+            for (YamlNode item : ((YamlNode.Sequence) node).items()) {
+                collectPositions(item, out);
+            }
+        }
     }
 
     // ---- listeners -------------------------------------------------------------------------
@@ -231,23 +256,40 @@ public final class ConfigLoader {
     }
 
     private EgressConfig.Mesh mesh(YamlNode node) throws ConfigException {
-        Fields f = fields(node, "namespace", "proxy", "destinations");
+        Fields f = fields(node, "namespace", "proxy", "exportTo", "destinations");
         String namespace = "default";
         if (f.has("namespace")) {
-            YamlNode n = f.get("namespace");
-            namespace = string(n);
-            if (namespace.length() > 63 || !DNS_LABEL.matcher(namespace).matches()) {
-                throw at(n, '"' + namespace + "\" is not a Kubernetes namespace name (lower-case letters, digits "
-                        + "and '-', at most 63)");
-            }
+            namespace = dnsLabel(f.get("namespace"), "a Kubernetes namespace name");
         }
         List<InetAddress> addresses = List.of();
+        String image = "mesh-egress:" + io.meshegress.Version.VERSION;
+        int replicas = 2;
+        int maxReplicas = 10;
         if (f.has("proxy")) {
-            Fields p = fields(f.get("proxy"), "addresses");
+            Fields p = fields(f.get("proxy"), "addresses", "image", "replicas", "maxReplicas");
             if (p.has("addresses")) {
                 addresses = list(p.get("addresses"), n -> parseScalar(n, ConfigLoader::ipAddress));
             }
+            if (p.has("image")) {
+                image = string(p.get("image"));
+                if (image.isBlank() || image.chars().anyMatch(Character::isWhitespace)) {
+                    throw at(p.get("image"), '"' + image + "\" is not a container image reference");
+                }
+            }
+            if (p.has("replicas")) {
+                replicas = positiveInt(p.get("replicas"));
+            }
+            if (p.has("maxReplicas")) {
+                maxReplicas = positiveInt(p.get("maxReplicas"));
+                if (maxReplicas < replicas) {
+                    throw at(p.get("maxReplicas"), "must be at least mesh.proxy.replicas (" + replicas + ")");
+                }
+            }
         }
+        List<String> exportTo = f.has("exportTo") ? list(f.get("exportTo"), n -> {
+            String v = string(n);
+            return v.equals("*") || v.equals(".") ? v : dnsLabel(n, "a namespace, \".\" or \"*\"");
+        }) : List.of();
         List<EgressConfig.Destination> destinations;
         if (!f.has("destinations")) {
             destinations = List.of(new EgressConfig.Destination(List.of(HostPattern.parse("*.qq.com")),
@@ -272,7 +314,16 @@ public final class ConfigLoader {
                 return new EgressConfig.Destination(hosts, httpPorts, tlsPorts);
             });
         }
-        return new EgressConfig.Mesh(namespace, addresses, destinations);
+        return new EgressConfig.Mesh(namespace, new EgressConfig.Proxy(addresses, image, replicas, maxReplicas), exportTo,
+                destinations);
+    }
+
+    private String dnsLabel(YamlNode n, String what) throws ConfigException {
+        String v = string(n);
+        if (v.length() > 63 || !DNS_LABEL.matcher(v).matches()) {
+            throw at(n, '"' + v + "\" is not " + what + " (lower-case letters, digits and '-', at most 63)");
+        }
+        return v;
     }
 
     // ---- scalar readers --------------------------------------------------------------------

@@ -10,10 +10,10 @@ import java.util.Map;
 
 /**
  * The whole configuration: one immutable value. {@code http} and {@code admin} are null when turned off.
- * {@code source} names the file it came from, for messages.
+ * {@code source} names the file it came from and where each key stood in it, for messages.
  */
 public record EgressConfig(
-        String source,
+        ConfigSource source,
         HttpListener http,
         List<SniListener> sni,
         Resolver resolver,
@@ -25,6 +25,11 @@ public record EgressConfig(
 
     public EgressConfig {
         sni = List.copyOf(sni);
+    }
+
+    /** The same config with another admin listener (what {@code run --admin-listen} does). */
+    public EgressConfig withAdmin(Admin newAdmin) {
+        return new EgressConfig(source, http, sni, resolver, timeouts, policy, limits, newAdmin, mesh);
     }
 
     /**
@@ -75,10 +80,24 @@ public record EgressConfig(
     public record Admin(ListenAddress listen) {
     }
 
-    public record Mesh(String namespace, List<InetAddress> proxyAddresses, List<Destination> destinations) {
+    /**
+     * What {@code istio} generates. {@code exportTo} (extension) limits which namespaces see the ServiceEntries
+     * and VirtualServices; empty leaves Istio's default (all).
+     */
+    public record Mesh(String namespace, Proxy proxy, List<String> exportTo, List<Destination> destinations) {
         public Mesh {
-            proxyAddresses = List.copyOf(proxyAddresses);
+            exportTo = List.copyOf(exportTo);
             destinations = List.copyOf(destinations);
+        }
+    }
+
+    /**
+     * Where the proxy runs. With {@code addresses}, outside the cluster at those IPs; without, as an in-cluster
+     * Deployment of {@code image} (extensions: image, replicas, maxReplicas).
+     */
+    public record Proxy(List<InetAddress> addresses, String image, int replicas, int maxReplicas) {
+        public Proxy {
+            addresses = List.copyOf(addresses);
         }
     }
 

@@ -8,7 +8,7 @@ import java.util.Map;
  * A parsed YAML value that remembers where it stood in the file and which key led to it, so that
  * every validation error can name file, line, column and key.
  */
-sealed interface YamlNode {
+public sealed interface YamlNode {
     Position position();
 
     /** The dotted key path ({@code policy.allow[2]}) of this node. */
@@ -17,6 +17,7 @@ sealed interface YamlNode {
     /** What a user would call this kind of value, for "expected a list, got a string" messages. */
     String kind();
 
+    /** 1-based line and column. */
     record Position(int line, int column) {
     }
 

@@ -84,7 +84,7 @@ public final class EgressServer implements AutoCloseable {
         }
         if (config.admin() != null) {
             bind("admin", config.admin().listen(), new AdminServer(), "admin " + config.admin().listen()
-                    + " (GET /healthz)");
+                    + " (GET /healthz, /readyz)");
         }
     }
 
