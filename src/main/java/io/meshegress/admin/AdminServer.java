@@ -17,13 +17,22 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.meshegress.observe.ProxyMetrics;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
 
 /**
  * The admin listener's pipeline: {@code GET /healthz} answers while the process serves, {@code GET /readyz}
- * once the listeners are bound.
+ * 200 while ready and 503 while starting or draining, {@code GET /metrics} the Prometheus text format.
  */
 public final class AdminServer extends ChannelInitializer<SocketChannel> {
+    private final Supplier<Boolean> ready;
+    private final ProxyMetrics metrics;
+
+    public AdminServer(Supplier<Boolean> ready, ProxyMetrics metrics) {
+        this.ready = ready;
+        this.metrics = metrics;
+    }
 
     @Override
     protected void initChannel(SocketChannel ch) {
@@ -34,7 +43,7 @@ public final class AdminServer extends ChannelInitializer<SocketChannel> {
                 .addLast(new Endpoints());
     }
 
-    private static final class Endpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private final class Endpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
             String path = request.uri();
@@ -48,8 +57,11 @@ public final class AdminServer extends ChannelInitializer<SocketChannel> {
             } else if (path.equals("/healthz")) {
                 response = text(HttpResponseStatus.OK, "ok\n");
             } else if (path.equals("/readyz")) {
-                // Served once every listener is bound (the admin listener is bound last).
-                response = text(HttpResponseStatus.OK, "ready\n");
+                response = ready.get() ? text(HttpResponseStatus.OK, "ready\n")
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready (starting or draining)\n");
+            } else if (path.equals("/metrics")) {
+                response = text(HttpResponseStatus.OK, metrics.scrape());
+                response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
             } else {
                 response = text(HttpResponseStatus.NOT_FOUND, "not found: " + path + "\n");
             }

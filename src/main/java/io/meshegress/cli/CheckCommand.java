@@ -70,7 +70,8 @@ final class CheckCommand implements Callable<Integer> {
         EgressPolicy policy = new EgressPolicy(cfg.policy(), cfg.mesh());
         int status = Main.OK;
         MultiThreadIoEventLoopGroup loop = resolve ? Transport.select().newGroup(1) : null;
-        EgressResolver resolver = resolve ? new EgressResolver(cfg.resolver(), Transport.select()) : null;
+        EgressResolver resolver = resolve ? new EgressResolver(cfg.resolver(), Transport.select(),
+                new io.meshegress.observe.ProxyMetrics()) : null;
         try {
             for (String d : destinations) {
                 Optional<Target> target = Target.parse(d);

@@ -12,6 +12,7 @@ final class ConfigOption {
             description = "YAML configuration file (default: the embedded defaults)")
     Path file;
 
+
     EgressConfig load() throws ConfigException {
         return file == null ? ConfigLoader.embeddedDefault() : ConfigLoader.load(file);
     }

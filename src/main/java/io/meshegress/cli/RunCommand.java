@@ -3,21 +3,28 @@ package io.meshegress.cli;
 import io.meshegress.config.ConfigException;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.config.ListenAddress;
-import java.util.List;
-import io.meshegress.observe.JsonAccessLog;
+import io.meshegress.control.ConfigReloader;
+import io.meshegress.observe.AccessLogWriter;
+import io.meshegress.observe.ProxyMetrics;
 import io.meshegress.proxy.EgressServer;
 import io.meshegress.proxy.ListenerBindException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Serve the proxy (embedded defaults when no file is given).")
+        description = "Serve the proxy (embedded defaults when no file is given). The file is reloaded when it "
+                + "changes and on SIGHUP; SIGTERM drains and exits 0.")
 final class RunCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
@@ -27,19 +34,22 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @picocli.CommandLine.Option(names = "--admin-listen", paramLabel = "IP:PORT",
+    @Option(names = "--admin-listen", paramLabel = "IP:PORT",
             description = "serve the admin endpoints here, whatever the file says (the in-cluster Deployment uses "
                     + "it so that kubelet probes reach them)")
     private String adminListen;
 
-    private ListenAddress adminOverride(EgressConfig cfg) throws ConfigException {
+    private EgressConfig adjust(EgressConfig cfg) throws ConfigException {
+        if (adminListen == null) {
+            return cfg;
+        }
         ListenAddress a;
         try {
             a = ListenAddress.parse(adminListen);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("--admin-listen", 0, 0, "", e.getMessage());
         }
-        List<ListenAddress> others = new java.util.ArrayList<>();
+        List<ListenAddress> others = new ArrayList<>();
         if (cfg.http() != null) {
             others.add(cfg.http().listen());
         }
@@ -49,37 +59,60 @@ final class RunCommand implements Callable<Integer> {
                 throw new ConfigException("--admin-listen", 0, 0, "", a + " collides with the listener on " + o);
             }
         }
-        return a;
+        return cfg.withAdmin(new EgressConfig.Admin(a));
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         EgressConfig cfg;
+        byte[] loaded;
         try {
-            cfg = config.load();
-            if (adminListen != null) {
-                cfg = cfg.withAdmin(new EgressConfig.Admin(adminOverride(cfg)));
-            }
+            loaded = config.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            cfg = adjust(config.load());
         } catch (ConfigException e) {
             spec.commandLine().getErr().println(e.getMessage());
             return Main.CONFIG_ERROR;
         }
-        EgressServer server;
+        ProxyMetrics metrics = new ProxyMetrics();
+        AccessLogWriter accessLog;
         try {
-            server = EgressServer.start(cfg, new JsonAccessLog());
-        } catch (ListenerBindException e) {
-            spec.commandLine().getErr().println("mesh-egress: " + e.getMessage());
+            accessLog = AccessLogWriter.open(cfg.accessLog().destination(), cfg.accessLog().format(), metrics);
+        } catch (IOException e) {
+            spec.commandLine().getErr().println("mesh-egress: cannot open the access log "
+                    + cfg.accessLog().destination() + ": " + e.getMessage());
             return Main.RUNTIME_FAILURE;
         }
+        EgressServer server;
+        try {
+            server = EgressServer.start(cfg, accessLog, metrics);
+        } catch (ListenerBindException e) {
+            spec.commandLine().getErr().println("mesh-egress: " + e.getMessage());
+            accessLog.close();
+            return Main.RUNTIME_FAILURE;
+        }
+        ConfigReloader reloader = config.file == null || !Files.isRegularFile(config.file) ? null
+                : new ConfigReloader(config.file, loaded, this::adjust, server::reload, metrics).start();
         CountDownLatch stopRequested = new CountDownLatch(1);
         TerminationSignals.onTerminate(stopRequested::countDown);
+        TerminationSignals.onHangup(() -> {
+            if (reloader != null) {
+                reloader.reloadNow("SIGHUP");
+            } else {
+                LOG.info("SIGHUP: no file to reload (running on the embedded defaults)");
+            }
+        });
         try {
             stopRequested.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        LOG.info("stopping");
+        if (reloader != null) {
+            reloader.close();
+        }
+        server.drain(server.config().timeouts().drain());
         server.close();
+        LOG.info("stopped");
+        accessLog.close();
         return Main.OK;
     }
 }

@@ -11,6 +11,15 @@ final class TerminationSignals {
     private TerminationSignals() {
     }
 
+    /** SIGHUP, the conventional "reload your configuration". */
+    static void onHangup(Runnable action) {
+        try {
+            Signal.handle(new Signal("HUP"), s -> action.run());
+        } catch (IllegalArgumentException e) {
+            // no SIGHUP here
+        }
+    }
+
     static void onTerminate(Runnable action) {
         for (String name : new String[] {"TERM", "INT"}) {
             try {

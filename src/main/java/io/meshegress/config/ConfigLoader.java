@@ -79,7 +79,8 @@ public final class ConfigLoader {
     }
 
     private EgressConfig bind(YamlNode rootNode) throws ConfigException {
-        Fields root = fields(rootNode, "http", "sni", "resolver", "timeouts", "policy", "limits", "admin", "mesh");
+        Fields root = fields(rootNode, "http", "sni", "resolver", "timeouts", "policy", "limits", "admin", "accessLog",
+                "mesh");
         EgressConfig.HttpListener http = httpListener(root);
         List<EgressConfig.SniListener> sni = sniListeners(root);
         EgressConfig.Resolver resolver = resolver(root.mappingOrEmpty("resolver"));
@@ -87,11 +88,12 @@ public final class ConfigLoader {
         EgressConfig.Policy policy = policy(root.mappingOrEmpty("policy"));
         EgressConfig.Limits limits = limits(root.mappingOrEmpty("limits"));
         EgressConfig.Admin admin = admin(root);
+        EgressConfig.AccessLogConfig accessLog = accessLog(root.mappingOrEmpty("accessLog"));
         EgressConfig.Mesh mesh = mesh(root.mappingOrEmpty("mesh"));
         Map<String, YamlNode.Position> positions = new java.util.HashMap<>();
         collectPositions(rootNode, positions);
         return new EgressConfig(new ConfigSource(file, positions), http, sni, resolver, timeouts, policy, limits, admin,
-                mesh);
+                accessLog, mesh);
     }
 
     private static void collectPositions(YamlNode node, Map<String, YamlNode.Position> out) {
@@ -216,11 +218,12 @@ public final class ConfigLoader {
     }
 
     private EgressConfig.Timeouts timeouts(YamlNode node) throws ConfigException {
-        Fields f = fields(node, "connect", "handshake", "idle");
+        Fields f = fields(node, "connect", "handshake", "idle", "drain");
         return new EgressConfig.Timeouts(
                 f.has("connect") ? positiveDuration(f.get("connect")) : Duration.ofSeconds(10),
                 f.has("handshake") ? positiveDuration(f.get("handshake")) : Duration.ofSeconds(10),
-                f.has("idle") ? positiveDuration(f.get("idle")) : Duration.ofMinutes(10));
+                f.has("idle") ? positiveDuration(f.get("idle")) : Duration.ofMinutes(10),
+                f.has("drain") ? duration(f.get("drain")) : Duration.ofSeconds(30));
     }
 
     // ---- policy, mesh ----------------------------------------------------------------------
@@ -233,6 +236,22 @@ public final class ConfigLoader {
                 : DEFAULT_DENY_NETWORKS.stream().map(Cidr::parse).toList();
         List<Cidr> clients = f.has("clients") ? list(f.get("clients"), this::cidr) : List.of();
         return new EgressConfig.Policy(allow, deny, denyNetworks, clients);
+    }
+
+    private EgressConfig.AccessLogConfig accessLog(YamlNode node) throws ConfigException {
+        Fields f = fields(node, "destination", "format");
+        String destination = f.has("destination") ? string(f.get("destination")) : "stdout";
+        if (destination.isBlank()) {
+            throw at(f.get("destination"), "must be stdout or a file path");
+        }
+        String format = "json";
+        if (f.has("format")) {
+            format = string(f.get("format"));
+            if (!format.equals("json") && !format.equals("text")) {
+                throw at(f.get("format"), '"' + format + "\" is not json or text");
+            }
+        }
+        return new EgressConfig.AccessLogConfig(destination, format);
     }
 
     private EgressConfig.Limits limits(YamlNode node) throws ConfigException {

@@ -21,6 +21,7 @@ public record EgressConfig(
         Policy policy,
         Limits limits,
         Admin admin,
+        AccessLogConfig accessLog,
         Mesh mesh) {
 
     public EgressConfig {
@@ -29,7 +30,7 @@ public record EgressConfig(
 
     /** The same config with another admin listener (what {@code run --admin-listen} does). */
     public EgressConfig withAdmin(Admin newAdmin) {
-        return new EgressConfig(source, http, sni, resolver, timeouts, policy, limits, newAdmin, mesh);
+        return new EgressConfig(source, http, sni, resolver, timeouts, policy, limits, newAdmin, accessLog, mesh);
     }
 
     /**
@@ -61,7 +62,15 @@ public record EgressConfig(
         }
     }
 
-    public record Timeouts(Duration connect, Duration handshake, Duration idle) {
+    /** {@code drain} (extension): how long in-flight requests and tunnels may finish after SIGTERM. */
+    public record Timeouts(Duration connect, Duration handshake, Duration idle, Duration drain) {
+    }
+
+    /**
+     * (Extension) where access-log lines go ({@code stdout} or a file path) and how they look ({@code json} or
+     * {@code text}). Read at start; a reload does not move the log.
+     */
+    public record AccessLogConfig(String destination, String format) {
     }
 
     public record Policy(List<HostPattern> allow, List<HostPattern> deny, List<Cidr> denyNetworks, List<Cidr> clients) {

@@ -1,6 +1,7 @@
 package io.meshegress.dns;
 
 import io.meshegress.config.EgressConfig;
+import io.meshegress.observe.ProxyMetrics;
 import io.meshegress.proxy.Transport;
 import io.netty.channel.EventLoop;
 import io.netty.resolver.HostsFileEntriesResolver;
@@ -19,6 +20,7 @@ import io.netty.util.concurrent.Promise;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -31,17 +33,20 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class EgressResolver implements AutoCloseable {
     private final EgressConfig.Resolver config;
     private final Transport transport;
-    private final DefaultDnsCache cache;
+    private final CountingDnsCache cache;
+    private final ProxyMetrics metrics;
     private final DefaultDnsCnameCache cnameCache;
     private final DnsServerAddressStreamProvider servers;
     private final HostsFileEntriesResolver hostsFile;
     private final ConcurrentHashMap<EventLoop, DnsNameResolver> resolvers = new ConcurrentHashMap<>();
 
-    public EgressResolver(EgressConfig.Resolver config, Transport transport) {
+    public EgressResolver(EgressConfig.Resolver config, Transport transport, ProxyMetrics metrics) {
         this.config = config;
         this.transport = transport;
+        this.metrics = metrics;
         int maxTtl = (int) Math.max(1, config.maxTtl().toSeconds());
-        this.cache = new DefaultDnsCache(0, maxTtl, (int) config.negativeTtl().toSeconds());
+        this.cache = new CountingDnsCache(new DefaultDnsCache(0, maxTtl, (int) config.negativeTtl().toSeconds()),
+                maxTtl, config.negativeTtl().toSeconds());
         this.cnameCache = new DefaultDnsCnameCache(0, maxTtl);
         if (config.servers().isEmpty()) {
             this.servers = DnsServerAddressStreamProviders.platformDefault();
@@ -66,6 +71,7 @@ public final class EgressResolver implements AutoCloseable {
                 if (address instanceof Inet6Address && !config.ipv6()) {
                     return promise.setFailure(new ResolveException(host + " is an IPv6 address and resolver.ipv6 is false", false));
                 }
+                metrics.dnsResolve(Duration.ZERO, "literal", "answered");
                 return promise.setSuccess(List.of(address));
             } catch (UnknownHostException e) {
                 return promise.setFailure(new ResolveException(host + " is not an address", false));
@@ -73,15 +79,24 @@ public final class EgressResolver implements AutoCloseable {
         }
         InetAddress fixed = config.hosts().get(host);
         if (fixed != null) {
+            metrics.dnsResolve(Duration.ZERO, "static", "answered");
             return promise.setSuccess(List.of(fixed));
         }
-        resolvers.computeIfAbsent(loop, this::newResolver).resolveAll(host).addListener(f -> {
+        long start = System.nanoTime();
+        Future<List<InetAddress>> lookup = resolvers.computeIfAbsent(loop, this::newResolver).resolveAll(host);
+        // Netty answers from its cache before returning; anything still pending sent a query.
+        String source = lookup.isDone() ? "cache" : "dns";
+        lookup.addListener(f -> {
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
             if (f.isSuccess()) {
+                metrics.dnsResolve(took, source, "answered");
                 @SuppressWarnings("unchecked")
                 List<InetAddress> addresses = (List<InetAddress>) f.getNow();
                 promise.setSuccess(addresses);
             } else {
-                promise.setFailure(classify(host, f.cause()));
+                ResolveException e = classify(host, f.cause());
+                metrics.dnsResolve(took, source, e.timeout() ? "timeout" : "nxdomain");
+                promise.setFailure(e);
             }
         });
         return promise;
@@ -109,6 +124,11 @@ public final class EgressResolver implements AutoCloseable {
                 .searchDomains(List.of())
                 .ndots(1)
                 .build();
+    }
+
+    /** Names in the shared cache now. */
+    public int cachedNames() {
+        return cache.names();
     }
 
     @Override

@@ -24,6 +24,7 @@ public final class ConnectionRecord {
     private long bytesUp;
     private long bytesDown;
     private boolean finished;
+    private boolean tunnel;
 
     public ConnectionRecord(AccessLog log, String listener, String kind, InetSocketAddress client) {
         this.log = log;
@@ -66,6 +67,14 @@ public final class ConnectionRecord {
         bytesDown += n;
     }
 
+    /** The connection became a tunnel: counted as active until it finishes. */
+    public void tunnelStarted() {
+        if (!tunnel) {
+            tunnel = true;
+            log.tunnelOpened(listener);
+        }
+    }
+
     public boolean isFinished() {
         return finished;
     }
@@ -76,6 +85,9 @@ public final class ConnectionRecord {
             return;
         }
         finished = true;
+        if (tunnel) {
+            log.tunnelClosed(listener);
+        }
         long ms = (System.nanoTime() - startNanos) / 1_000_000;
         log.log(new AccessEntry(start, listener, client, kind, host, port, resolved,
                 allowed ? "allowed" : "refused", reason, status, alert, bytesUp, bytesDown, ms));

@@ -2,6 +2,7 @@ package io.meshegress.proxy;
 
 import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.Decision;
+import io.meshegress.observe.ProxyMetrics;
 import io.meshegress.policy.EgressPolicy;
 import io.netty.channel.Channel;
 import java.net.InetAddress;
@@ -21,25 +22,30 @@ public final class Admission {
     public record Denial(int status, String reason) {
     }
 
-    private final EgressPolicy policy;
-    private final EgressConfig.Limits limits;
+    private final ProxyMetrics metrics;
     private final AtomicInteger open = new AtomicInteger();
     private final ConcurrentHashMap<InetAddress, Integer> openPerClient = new ConcurrentHashMap<>();
 
-    public Admission(EgressPolicy policy, EgressConfig.Limits limits) {
-        this.policy = policy;
-        this.limits = limits;
+    /** The counts outlive reloads: connections that started under an older config still hold their places. */
+    public Admission(ProxyMetrics metrics) {
+        this.metrics = metrics;
+        metrics.openConnections(open::get);
     }
 
-    /** Admits an accepted connection, or says why not; an admitted one is released when it closes. */
-    public Optional<Denial> admit(Channel ch) {
+    /**
+     * Admits an accepted connection under the policy and limits of the config it starts with, or says why not;
+     * an admitted one is released when it closes.
+     */
+    public Optional<Denial> admit(Channel ch, EgressPolicy policy, EgressConfig.Limits limits) {
         InetAddress client = ((InetSocketAddress) ch.remoteAddress()).getAddress();
         Decision d = policy.checkClient(client);
         if (!d.allowed()) {
+            metrics.admissionRefused("clients");
             return Optional.of(new Denial(403, d.toString()));
         }
         if (open.incrementAndGet() > limits.connections()) {
             open.decrementAndGet();
+            metrics.admissionRefused("connections");
             return Optional.of(new Denial(503, "refused by limits.connections (" + limits.connections()
                     + " connections are open)"));
         }
@@ -54,6 +60,7 @@ public final class Admission {
         });
         if (!admitted[0]) {
             open.decrementAndGet();
+            metrics.admissionRefused("connections_per_client");
             return Optional.of(new Denial(503, "refused by limits.connectionsPerClient ("
                     + limits.connectionsPerClient() + " connections from " + client.getHostAddress() + " are open)"));
         }
@@ -69,9 +76,5 @@ public final class Admission {
     /** Connections admitted and not yet closed. */
     public int open() {
         return open.get();
-    }
-
-    public EgressPolicy policy() {
-        return policy;
     }
 }

@@ -5,7 +5,7 @@ import io.meshegress.config.EgressConfig;
 import io.meshegress.config.ListenAddress;
 import io.meshegress.dns.EgressResolver;
 import io.meshegress.observe.AccessLog;
-import io.meshegress.policy.EgressPolicy;
+import io.meshegress.observe.ProxyMetrics;
 import io.meshegress.proxy.http.HttpListenerInitializer;
 import io.meshegress.proxy.sni.SniListenerInitializer;
 import io.netty.bootstrap.ServerBootstrap;
@@ -13,47 +13,69 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.unix.Errors;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running proxy: every listener of one config bound on shared event loops. {@link #close()} stops it.
+ * The running proxy: the listeners of the current config bound on shared event loops. A reload swaps the
+ * config whole (new connections take the new one, existing ones keep theirs) and opens or closes listeners
+ * that were added or removed. A drain stops accepting, lets in-flight work finish, then closes the rest.
  */
 public final class EgressServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EgressServer.class);
 
-    /** A bound listener, as the log line names it ("sni 0.0.0.0:8443 -> upstream port 443"). */
+    /** A bound listener, as the log line names it ("sni 0.0.0.0:8443 (TLS passthrough ... port 443)"). */
     public record BoundListener(String kind, InetSocketAddress address, String description) {
+    }
+
+    /** What a config wants bound: the kind and address identify it; the rest is how. */
+    private record ListenerSpec(String key, String kind, ListenAddress address, ChannelHandler initializer,
+                                String description) {
     }
 
     private final Transport transport;
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
-    private final EgressResolver resolver;
-    private final List<Channel> serverChannels = new ArrayList<>();
-    private final List<BoundListener> listeners = new ArrayList<>();
-    private Admission admission;
+    private final AccessLog accessLog;
+    private final ProxyMetrics metrics;
+    private final Admission admission;
+    private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final AtomicReference<ProxyRuntime> runtime = new AtomicReference<>();
+    private final Map<String, Channel> bound = new LinkedHashMap<>();
+    private final Map<String, BoundListener> boundInfo = new LinkedHashMap<>();
+    private volatile boolean ready;
+    private volatile boolean closed;
 
-    private EgressServer(Transport transport, int workerThreads, EgressResolver resolver) {
+    private EgressServer(Transport transport, AccessLog accessLog, ProxyMetrics metrics) {
         this.transport = transport;
         this.acceptors = transport.newGroup(1);
-        this.workers = transport.newGroup(workerThreads);
-        this.resolver = resolver;
+        this.workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
+        this.accessLog = accessLog;
+        this.metrics = metrics;
+        this.admission = new Admission(metrics);
+        metrics.readiness(() -> ready);
     }
 
     /** Binds every listener of the config, or closes what it bound and fails. */
-    public static EgressServer start(EgressConfig config, AccessLog accessLog) throws ListenerBindException {
-        Transport transport = Transport.select();
-        EgressServer server = new EgressServer(transport, Runtime.getRuntime().availableProcessors(),
-                new EgressResolver(config.resolver(), transport));
+    public static EgressServer start(EgressConfig config, AccessLog accessLog, ProxyMetrics metrics)
+            throws ListenerBindException {
+        EgressServer server = new EgressServer(Transport.select(), accessLog, metrics);
         try {
-            server.bindAll(config, accessLog);
+            server.apply(config);
+            server.ready = true;
             return server;
         } catch (ListenerBindException | RuntimeException e) {
             server.close();
@@ -61,35 +83,96 @@ public final class EgressServer implements AutoCloseable {
         }
     }
 
-    private void bindAll(EgressConfig config, AccessLog accessLog) throws ListenerBindException {
-        List<InetSocketAddress> proxyAddresses = new ArrayList<>();
-        config.sni().forEach(s -> proxyAddresses.add(s.listen().socketAddress()));
-        if (config.http() != null) {
-            proxyAddresses.add(config.http().listen().socketAddress());
+    /**
+     * Applies a new config: new connections get it at once, existing ones keep the one they started with.
+     * Listeners it adds are bound and those it drops are closed; if a new listener cannot be bound nothing
+     * changes and this throws.
+     */
+    public synchronized void reload(EgressConfig next) throws ListenerBindException {
+        if (closed) {
+            throw new IllegalStateException("the server is closed");
         }
-        EgressPolicy policy = new EgressPolicy(config.policy(), config.mesh());
-        UpstreamConnector connector = new UpstreamConnector(policy, resolver, new LoopGuard(proxyAddresses), transport,
-                config.timeouts());
-        admission = new Admission(policy, config.limits());
-        for (EgressConfig.SniListener sni : config.sni()) {
-            String upstream = sni.upstreamPortIsOwnPort() ? "its own port " + sni.upstreamPort()
-                    : "port " + sni.upstreamPort();
-            bind("sni", sni.listen(), new SniListenerInitializer(sni, admission, connector, config.timeouts(), accessLog),
-                    "sni " + sni.listen() + " (TLS passthrough by server_name to " + upstream + ")");
+        apply(next);
+    }
+
+    private void apply(EgressConfig next) throws ListenerBindException {
+        ProxyRuntime previous = runtime.get();
+        EgressResolver resolver = previous != null && previous.config().resolver().equals(next.resolver())
+                ? previous.resolver() : new EgressResolver(next.resolver(), transport, metrics);
+        ProxyRuntime nextRuntime = new ProxyRuntime(next, resolver, transport, admission, accessLog, metrics);
+        Map<String, ListenerSpec> wanted = new LinkedHashMap<>();
+        for (ListenerSpec s : specs(next)) {
+            wanted.put(s.key(), s);
         }
-        if (config.http() != null) {
-            bind("http", config.http().listen(), new HttpListenerInitializer(config.http(), admission,
-                    connector, config.timeouts(), accessLog), "http " + config.http().listen()
-                    + " (forward proxy: CONNECT to ports " + config.http().connectPorts() + ", plain HTTP by Host)");
+        // A listener that moves to an address another one leaves must wait for that one to close first.
+        List<String> closedEarly = new ArrayList<>();
+        for (String key : new ArrayList<>(bound.keySet())) {
+            if (!wanted.containsKey(key) && wanted.values().stream().filter(s -> !bound.containsKey(s.key()))
+                    .anyMatch(s -> s.address().overlaps(boundAddress(key)))) {
+                unbind(key);
+                closedEarly.add(key);
+            }
         }
-        if (config.admin() != null) {
-            bind("admin", config.admin().listen(), new AdminServer(), "admin " + config.admin().listen()
-                    + " (GET /healthz, /readyz)");
+        List<String> opened = new ArrayList<>();
+        try {
+            for (ListenerSpec s : wanted.values()) {
+                if (!bound.containsKey(s.key())) {
+                    bind(s);
+                    opened.add(s.key());
+                }
+            }
+        } catch (ListenerBindException e) {
+            opened.forEach(this::unbind);
+            if (!closedEarly.isEmpty()) {
+                LOG.warn("listeners {} were closed to make room and stay closed after the failed change", closedEarly);
+            }
+            if (resolver != (previous == null ? null : previous.resolver())) {
+                resolver.close();
+            }
+            throw e;
+        }
+        runtime.set(nextRuntime);
+        for (String key : new ArrayList<>(bound.keySet())) {
+            if (!wanted.containsKey(key)) {
+                unbind(key);
+            }
+        }
+        if (previous != null && previous.resolver() != resolver) {
+            // Lookups already under way with the old resolver finish first.
+            EgressResolver old = previous.resolver();
+            long grace = previous.config().resolver().queryTimeout().toMillis() * 2 + 1000;
+            workers.schedule(old::close, grace, TimeUnit.MILLISECONDS);
         }
     }
 
-    private void bind(String kind, ListenAddress address, ChannelHandler initializer, String description)
-            throws ListenerBindException {
+    private List<ListenerSpec> specs(EgressConfig config) {
+        List<ListenerSpec> out = new ArrayList<>();
+        for (EgressConfig.SniListener sni : config.sni()) {
+            String upstream = sni.upstreamPortIsOwnPort() ? "its own port " + sni.upstreamPort()
+                    : "port " + sni.upstreamPort();
+            out.add(new ListenerSpec("sni " + sni.listen(), "sni", sni.listen(),
+                    new SniListenerInitializer(sni.listen(), runtime::get, admission, accessLog, clients),
+                    "sni " + sni.listen() + " (TLS passthrough by server_name to " + upstream + ")"));
+        }
+        if (config.http() != null) {
+            out.add(new ListenerSpec("http " + config.http().listen(), "http", config.http().listen(),
+                    new HttpListenerInitializer(config.http().listen(), runtime::get, clients),
+                    "http " + config.http().listen() + " (forward proxy: CONNECT to ports "
+                            + config.http().connectPorts() + ", plain HTTP by Host)"));
+        }
+        if (config.admin() != null) {
+            out.add(new ListenerSpec("admin " + config.admin().listen(), "admin", config.admin().listen(),
+                    new AdminServer(() -> ready, metrics), "admin " + config.admin().listen()
+                    + " (GET /healthz, /readyz, /metrics)"));
+        }
+        return out;
+    }
+
+    private ListenAddress boundAddress(String key) {
+        return ListenAddress.parse(key.substring(key.indexOf(' ') + 1));
+    }
+
+    private void bind(ListenerSpec spec) throws ListenerBindException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(transport.serverChannel())
@@ -99,18 +182,27 @@ public final class EgressServer implements AutoCloseable {
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childHandler(initializer);
-        var future = b.bind(address.socketAddress()).awaitUninterruptibly();
+                .childHandler(spec.initializer());
+        var future = b.bind(spec.address().socketAddress()).awaitUninterruptibly();
         if (!future.isSuccess()) {
             Throwable cause = future.cause();
             String why = isAddressInUse(cause) ? " is already in use" : ": cannot listen (" + cause.getMessage() + ")";
-            throw new ListenerBindException(address + why, cause);
+            throw new ListenerBindException(spec.address() + why, cause);
         }
         Channel ch = future.channel();
-        serverChannels.add(ch);
-        BoundListener bound = new BoundListener(kind, (InetSocketAddress) ch.localAddress(), description);
-        listeners.add(bound);
-        LOG.info("listening: {}", description);
+        bound.put(spec.key(), ch);
+        boundInfo.put(spec.key(), new BoundListener(spec.kind(), (InetSocketAddress) ch.localAddress(),
+                spec.description()));
+        LOG.info("listening: {}", spec.description());
+    }
+
+    private void unbind(String key) {
+        Channel ch = bound.remove(key);
+        boundInfo.remove(key);
+        if (ch != null) {
+            ch.close().awaitUninterruptibly();
+            LOG.info("stopped listening: {} (its open connections continue)", key);
+        }
     }
 
     private static boolean isAddressInUse(Throwable cause) {
@@ -121,13 +213,55 @@ public final class EgressServer implements AutoCloseable {
                 && String.valueOf(cause.getMessage()).contains("Address already in use");
     }
 
+    /**
+     * Stops taking new connections and lets those in flight finish for up to {@code period}: /readyz turns
+     * 503 at once, connections between HTTP requests close, a request in progress is answered with
+     * {@code Connection: close}, tunnels run on. Whatever is left when the period ends is closed.
+     */
+    public void drain(Duration period) {
+        ready = false;
+        synchronized (this) {
+            for (String key : new ArrayList<>(bound.keySet())) {
+                if (!key.startsWith("admin ")) {
+                    unbind(key);
+                }
+            }
+        }
+        clients.forEach(ch -> ch.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE));
+        long deadline = System.nanoTime() + period.toNanos();
+        LOG.info("draining: {} connections open, waiting up to {} ms", admission.open(), period.toMillis());
+        while (admission.open() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (admission.open() > 0) {
+            LOG.info("drain period over: closing {} connections", admission.open());
+        }
+        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
     public List<BoundListener> listeners() {
-        return List.copyOf(listeners);
+        synchronized (this) {
+            return List.copyOf(boundInfo.values());
+        }
     }
 
     /** Client connections admitted to the proxy listeners and not yet closed. */
     public int openConnections() {
-        return admission == null ? 0 : admission.open();
+        return admission.open();
+    }
+
+    public boolean ready() {
+        return ready;
+    }
+
+    /** The configuration new connections get now. */
+    public EgressConfig config() {
+        return runtime.get().config();
     }
 
     public String transportName() {
@@ -136,10 +270,18 @@ public final class EgressServer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Channel ch : serverChannels) {
-            ch.close().awaitUninterruptibly();
+        ready = false;
+        synchronized (this) {
+            closed = true;
+            for (String key : new ArrayList<>(bound.keySet())) {
+                unbind(key);
+            }
         }
-        resolver.close();
+        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        ProxyRuntime rt = runtime.get();
+        if (rt != null) {
+            rt.resolver().close();
+        }
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);

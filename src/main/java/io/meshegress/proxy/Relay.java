@@ -31,6 +31,7 @@ public final class Relay {
      * this (say, a ClientHello still buffered by a decoder being removed) is relayed first.
      */
     public static void start(Channel client, Channel upstream, ConnectionRecord record, Duration idle) {
+        record.tunnelStarted();
         int[] closed = {0};
         ChannelFutureListener onClose = f -> {
             if (++closed[0] == 2) {

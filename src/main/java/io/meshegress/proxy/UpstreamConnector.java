@@ -13,7 +13,9 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import io.meshegress.observe.ProxyMetrics;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,9 +31,11 @@ public final class UpstreamConnector {
     private final LoopGuard loopGuard;
     private final Transport transport;
     private final EgressConfig.Timeouts timeouts;
+    private final ProxyMetrics metrics;
 
     public UpstreamConnector(EgressPolicy policy, EgressResolver resolver, LoopGuard loopGuard, Transport transport,
-                             EgressConfig.Timeouts timeouts) {
+                             EgressConfig.Timeouts timeouts, ProxyMetrics metrics) {
+        this.metrics = metrics;
         this.policy = policy;
         this.resolver = resolver;
         this.loopGuard = loopGuard;
@@ -95,6 +99,7 @@ public final class UpstreamConnector {
             return;
         }
         InetSocketAddress target = targets.get(index);
+        long start = System.nanoTime();
         ChannelFuture cf = new Bootstrap()
                 .group(loop)
                 .channel(transport.socketChannel())
@@ -106,7 +111,9 @@ public final class UpstreamConnector {
                 .handler(new ChannelInboundHandlerAdapter())
                 .connect(target);
         cf.addListener(f -> {
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
             if (f.isSuccess()) {
+                metrics.upstreamConnect(took, "connected");
                 Channel ch = cf.channel();
                 if (!promise.trySuccess(new UpstreamOutcome.Connected(ch, target, rule))) {
                     ch.close();
@@ -114,6 +121,7 @@ public final class UpstreamConnector {
                 return;
             }
             Throwable cause = f.cause();
+            metrics.upstreamConnect(took, cause instanceof ConnectTimeoutException ? "timeout" : "failed");
             String where = target.getAddress().getHostAddress() + ":" + target.getPort();
             UpstreamOutcome.Refused failure = cause instanceof ConnectTimeoutException
                     ? new UpstreamOutcome.Refused(Refusal.CONNECT_TIMEOUT, "connect to " + where + " timed out", target)

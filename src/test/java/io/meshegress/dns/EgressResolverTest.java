@@ -43,7 +43,7 @@ class EgressResolverTest {
 
     EgressResolver resolver(String extra) throws Exception {
         EgressConfig c = ConfigLoader.parse("t.yaml", "resolver:\n  servers: [\"" + dns.configAddress() + "\"]\n" + extra);
-        resolver = new EgressResolver(c.resolver(), Transport.select());
+        resolver = new EgressResolver(c.resolver(), Transport.select(), new io.meshegress.observe.ProxyMetrics());
         return resolver;
     }
 
@@ -106,7 +106,7 @@ class EgressResolverTest {
         try (TestDnsServer silent = TestDnsServer.startSilent("127.0.0.1")) {
             EgressConfig c = ConfigLoader.parse("t.yaml", "resolver:\n  servers: [\"" + silent.configAddress()
                     + "\"]\n  queryTimeout: 500ms\n");
-            resolver = new EgressResolver(c.resolver(), Transport.select());
+            resolver = new EgressResolver(c.resolver(), Transport.select(), new io.meshegress.observe.ProxyMetrics());
             long start = System.nanoTime();
             Throwable t = failure("any.qq.test");
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);

@@ -3,6 +3,8 @@ package io.meshegress.testing;
 import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.observe.AccessEntry;
+import io.meshegress.observe.AccessLog;
+import io.meshegress.observe.ProxyMetrics;
 import io.meshegress.proxy.EgressServer;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -12,11 +14,32 @@ import org.awaitility.Awaitility;
 /** mesh-egress started in the test's JVM from a YAML text, with its access log kept for assertions. */
 public final class ProxyUnderTest implements AutoCloseable {
     private final EgressServer server;
+    private final ProxyMetrics metrics = new ProxyMetrics();
     private final ConcurrentLinkedQueue<AccessEntry> entries = new ConcurrentLinkedQueue<>();
 
     public ProxyUnderTest(String yaml) throws Exception {
         EgressConfig config = ConfigLoader.parse("test.yaml", yaml);
-        this.server = EgressServer.start(config, entries::add);
+        this.server = EgressServer.start(config, new AccessLog() {
+            @Override
+            public void log(AccessEntry entry) {
+                metrics.finished(entry);
+                entries.add(entry);
+            }
+
+            @Override
+            public void tunnelOpened(String listener) {
+                metrics.tunnelOpened(listener);
+            }
+
+            @Override
+            public void tunnelClosed(String listener) {
+                metrics.tunnelClosed(listener);
+            }
+        }, metrics);
+    }
+
+    public ProxyMetrics metrics() {
+        return metrics;
     }
 
     public EgressServer server() {

@@ -1,31 +1,43 @@
 package io.meshegress.proxy.http;
 
-import io.meshegress.config.EgressConfig;
-import io.meshegress.observe.AccessLog;
-import io.meshegress.proxy.Admission;
-import io.meshegress.proxy.UpstreamConnector;
+import io.meshegress.config.ListenAddress;
+import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
-/** The pipeline of one accepted connection on the HTTP forward-proxy listener. */
+/**
+ * The pipeline of one accepted connection on the HTTP forward-proxy listener, under the configuration current
+ * at the moment it was accepted.
+ */
 public final class HttpListenerInitializer extends ChannelInitializer<SocketChannel> {
-    private final HttpListenerContext context;
+    private final ListenAddress address;
+    private final Supplier<ProxyRuntime> runtime;
+    private final ChannelGroup clients;
 
-    public HttpListenerInitializer(EgressConfig.HttpListener listener, Admission admission,
-                                   UpstreamConnector connector, EgressConfig.Timeouts timeouts, AccessLog accessLog) {
-        this.context = new HttpListenerContext(listener, admission, connector, timeouts, accessLog);
+    public HttpListenerInitializer(ListenAddress address, Supplier<ProxyRuntime> runtime, ChannelGroup clients) {
+        this.address = address;
+        this.runtime = runtime;
+        this.clients = clients;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        HttpListenerContext context = runtime.get().http();
+        if (context == null || !context.listener.listen().equals(address)) {
+            // A reload removed this listener a moment before its socket closed.
+            ch.close();
+            return;
+        }
+        clients.add(ch);
         HttpProxyFrontend frontend = new HttpProxyFrontend(context);
-        ProxyResponseEncoder encoder = new ProxyResponseEncoder();
         ch.pipeline()
                 .addLast(HttpProxyFrontend.HEAD_TIMEOUT, new HeadTimeout(context.timeouts.handshake(), frontend::headTimedOut))
                 .addLast(HttpProxyFrontend.DECODER, new ProxyRequestDecoder())
-                .addLast(HttpProxyFrontend.ENCODER, encoder)
+                .addLast(HttpProxyFrontend.ENCODER, new ProxyResponseEncoder())
                 .addLast(HttpProxyFrontend.IDLE, new IdleStateHandler(0, 0, context.timeouts.idle().toMillis(),
                         TimeUnit.MILLISECONDS))
                 .addLast(HttpProxyFrontend.FRONTEND, frontend);

@@ -5,6 +5,7 @@ import io.meshegress.policy.Decision;
 import io.meshegress.policy.EgressPolicy;
 import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.Destination;
+import io.meshegress.proxy.DrainEvent;
 import io.meshegress.proxy.Relay;
 import io.meshegress.proxy.UpstreamOutcome;
 import io.netty.buffer.ByteBuf;
@@ -62,6 +63,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     private UpstreamPool pool;
     private Exchange exchange;
     private boolean clientInputEnded;
+    private boolean draining;
     private boolean closed;
     /** The newest write to the client, so a close waits for everything before it. */
     private ChannelFuture lastClientWrite;
@@ -122,7 +124,8 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
-        Optional<Admission.Denial> denial = context.admission.admit(ctx.channel());
+        Optional<Admission.Denial> denial = context.admission.admit(ctx.channel(), context.runtime.policy(),
+                context.runtime.config().limits());
         if (denial.isPresent()) {
             Admission.Denial d = denial.get();
             new ConnectionRecord(context.accessLog, context.listenerName, "http", client)
@@ -445,7 +448,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
                 x.closeAfter = true;
             }
         }
-        if (!x.keepAliveClient || clientInputEnded) {
+        if (!x.keepAliveClient || clientInputEnded || draining) {
             x.closeAfter = true;
         }
         if (x.closeAfter) {
@@ -574,7 +577,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
                 upstream.close();
             }
         }
-        if (x.closeAfter || clientInputEnded || !ctx.channel().isActive()) {
+        if (x.closeAfter || clientInputEnded || draining || !ctx.channel().isActive()) {
             closeAfterWrites();
             return;
         }
@@ -593,7 +596,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         x.record.refused(reason, status.code(), null);
         x.responseStarted = true;
         x.responseDone = true;
-        if (close || !x.keepAliveClient || clientInputEnded) {
+        if (close || !x.keepAliveClient || clientInputEnded || draining) {
             x.closeAfter = true;
         }
         ((ProxyResponseEncoder) ctx.pipeline().get(ENCODER)).currentRequestIsHead(x.isHead);
@@ -661,6 +664,14 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof IdleStateEvent) {
             ctx.close();
+            return;
+        }
+        if (evt instanceof DrainEvent) {
+            // Between requests: close now. In a request: answer it with Connection: close, then close.
+            draining = true;
+            if (exchange == null) {
+                ctx.close();
+            }
             return;
         }
         if (evt instanceof ChannelInputShutdownEvent) {

@@ -1,38 +1,51 @@
 package io.meshegress.proxy.sni;
 
 import io.meshegress.config.EgressConfig;
+import io.meshegress.config.ListenAddress;
 import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.proxy.Admission;
-import io.meshegress.proxy.UpstreamConnector;
+import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
+import java.util.function.Supplier;
 
-/** The pipeline of one accepted connection on an SNI listener. */
+/**
+ * The pipeline of one accepted connection on an SNI listener, under the configuration current at the moment
+ * it was accepted.
+ */
 public final class SniListenerInitializer extends ChannelInitializer<SocketChannel> {
-    private final EgressConfig.SniListener listener;
+    private final ListenAddress address;
     private final String listenerName;
+    private final Supplier<ProxyRuntime> runtime;
     private final Admission admission;
-    private final UpstreamConnector connector;
-    private final EgressConfig.Timeouts timeouts;
     private final AccessLog accessLog;
+    private final ChannelGroup clients;
 
-    public SniListenerInitializer(EgressConfig.SniListener listener, Admission admission, UpstreamConnector connector,
-                                  EgressConfig.Timeouts timeouts, AccessLog accessLog) {
+    public SniListenerInitializer(ListenAddress address, Supplier<ProxyRuntime> runtime, Admission admission,
+                                  AccessLog accessLog, ChannelGroup clients) {
+        this.address = address;
+        this.listenerName = "sni " + address;
+        this.runtime = runtime;
         this.admission = admission;
-        this.listener = listener;
-        this.listenerName = "sni " + listener.listen();
-        this.connector = connector;
-        this.timeouts = timeouts;
         this.accessLog = accessLog;
+        this.clients = clients;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        ProxyRuntime rt = runtime.get();
+        EgressConfig.SniListener listener = rt.sni(address);
+        if (listener == null) {
+            // A reload removed this listener a moment before its socket closed.
+            ch.close();
+            return;
+        }
+        clients.add(ch);
         ConnectionRecord record = new ConnectionRecord(accessLog, listenerName, "sni", ch.remoteAddress());
         ch.pipeline()
-                .addLast("sni", new SniRouter(admission, connector, record, listener.upstreamPort(), timeouts.handshake(),
-                        timeouts.idle()))
+                .addLast("sni", new SniRouter(admission, rt, record, listener.upstreamPort()))
                 .addLast(new HelloFailureHandler(record));
     }
 }

@@ -4,6 +4,7 @@ import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.policy.HostPattern;
 import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.Destination;
+import io.meshegress.proxy.ProxyRuntime;
 import io.meshegress.proxy.Refusal;
 import io.meshegress.proxy.Relay;
 import io.meshegress.proxy.UpstreamConnector;
@@ -33,6 +34,7 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
     static final int MAX_CLIENT_HELLO = 64 * 1024;
 
     private final Admission admission;
+    private final ProxyRuntime runtime;
     private final UpstreamConnector connector;
     private final ConnectionRecord record;
     private final int upstreamPort;
@@ -43,21 +45,22 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
     private boolean sawClientHello;
     private boolean clientInputEnded;
 
-    SniRouter(Admission admission, UpstreamConnector connector, ConnectionRecord record, int upstreamPort,
-              Duration handshakeTimeout, Duration idleTimeout) {
+    SniRouter(Admission admission, ProxyRuntime runtime, ConnectionRecord record, int upstreamPort) {
         // Netty's own timer would also count DNS and connect time; ours stops once the ClientHello is in.
         super(MAX_CLIENT_HELLO, 0L);
         this.admission = admission;
-        this.connector = connector;
+        this.runtime = runtime;
+        this.connector = runtime.connector();
         this.record = record;
         this.upstreamPort = upstreamPort;
-        this.handshakeTimeout = handshakeTimeout;
-        this.idleTimeout = idleTimeout;
+        this.handshakeTimeout = runtime.config().timeouts().handshake();
+        this.idleTimeout = runtime.config().timeouts().idle();
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        Optional<Admission.Denial> denial = admission.admit(ctx.channel());
+        Optional<Admission.Denial> denial = admission.admit(ctx.channel(), runtime.policy(),
+                runtime.config().limits());
         if (denial.isPresent()) {
             refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, denial.get().status(), denial.get().reason());
             return;

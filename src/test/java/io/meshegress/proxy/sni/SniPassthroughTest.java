@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.meshegress.observe.AccessEntry;
-import io.meshegress.observe.JsonAccessLog;
+import io.meshegress.observe.AccessLogFormats;
 import io.meshegress.testing.DeterministicBytes;
 import io.meshegress.testing.ProxyUnderTest;
 import io.meshegress.testing.RawSinkOrigin;
@@ -118,7 +118,7 @@ class SniPassthroughTest {
         assertThat(e.bytesUp()).isPositive();
         assertThat(e.bytesDown()).isGreaterThan(e.bytesUp() / 4);
         assertThat(e.client()).startsWith("127.0.0.1:");
-        String json = JsonAccessLog.toJson(e);
+        String json = AccessLogFormats.json(e);
         assertThat(json).contains("\"kind\":\"sni\"", "\"host\":\"www.qq.test\"", "\"port\":10443",
                 "\"resolved\":\"127.0.0.3\"", "\"decision\":\"allowed\"", "\"bytesUp\":", "\"durationMs\":");
     }

@@ -5,31 +5,15 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-/** Access entries as one JSON object per line, through the {@code mesh-egress.access} logger (stdout). */
-public final class JsonAccessLog implements AccessLog {
+/** The two access-log line formats: JSON (the default, for log pipelines) and text (for people). */
+public final class AccessLogFormats {
     private static final JsonFactory JSON = new JsonFactory();
-    private static final Logger ACCESS = LoggerFactory.getLogger("mesh-egress.access");
 
-    private final Consumer<String> sink;
-
-    public JsonAccessLog() {
-        this(ACCESS::info);
+    private AccessLogFormats() {
     }
 
-    public JsonAccessLog(Consumer<String> sink) {
-        this.sink = sink;
-    }
-
-    @Override
-    public void log(AccessEntry e) {
-        sink.accept(toJson(e));
-    }
-
-    public static String toJson(AccessEntry e) {
+    public static String json(AccessEntry e) {
         StringWriter out = new StringWriter(256);
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();
@@ -54,5 +38,13 @@ public final class JsonAccessLog implements AccessLog {
             throw new UncheckedIOException(ex);
         }
         return out.toString();
+    }
+
+    /** {@code time client kind host:port status decision "reason" resolved up down ms listener}. */
+    public static String text(AccessEntry e) {
+        return e.time() + " " + e.client() + " " + e.kind() + " " + e.host() + ":" + e.port() + " " + e.status()
+                + (e.alert() != null ? "/" + e.alert() : "") + " " + e.decision() + " \"" + e.reason().replace('"', '\'')
+                + "\" " + (e.resolved() == null ? "-" : e.resolved()) + " up=" + e.bytesUp() + " down=" + e.bytesDown()
+                + " " + e.durationMs() + "ms " + e.listener().replace(' ', ':');
     }
 }

@@ -1,0 +1,118 @@
+package io.meshegress.observe;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * Every metric the proxy exports, named by Prometheus conventions (base units, {@code _total} counters). Label
+ * values are bounded: listeners and kinds come from the config, statuses and reasons from small fixed sets;
+ * host names never become labels.
+ */
+public final class ProxyMetrics {
+    private static final Duration[] LATENCY_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5),
+            Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500),
+            Duration.ofSeconds(5), Duration.ofSeconds(10)};
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ConcurrentHashMap<String, AtomicInteger> tunnels = new ConcurrentHashMap<>();
+
+    /** The Prometheus text exposition of everything. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    /** One finished connection (sni, connect) or request (http), as the access log saw it. */
+    public void finished(AccessEntry e) {
+        Counter.builder("meshegress.connections")
+                .description("Connections (sni, connect) and requests (http) handled, by outcome")
+                .tag("listener", e.listener()).tag("kind", e.kind()).tag("decision", e.decision())
+                .tag("status", Integer.toString(e.status()))
+                .register(registry).increment();
+        Counter.builder("meshegress.transferred").baseUnit("bytes")
+                .description("Payload bytes relayed, counted when the connection or request ends")
+                .tag("listener", e.listener()).tag("kind", e.kind()).tag("direction", "up")
+                .register(registry).increment(e.bytesUp());
+        Counter.builder("meshegress.transferred").baseUnit("bytes")
+                .description("Payload bytes relayed, counted when the connection or request ends")
+                .tag("listener", e.listener()).tag("kind", e.kind()).tag("direction", "down")
+                .register(registry).increment(e.bytesDown());
+    }
+
+    public void tunnelOpened(String listener) {
+        tunnelGauge(listener).incrementAndGet();
+    }
+
+    public void tunnelClosed(String listener) {
+        tunnelGauge(listener).decrementAndGet();
+    }
+
+    private AtomicInteger tunnelGauge(String listener) {
+        return tunnels.computeIfAbsent(listener, l -> {
+            AtomicInteger n = new AtomicInteger();
+            Gauge.builder("meshegress.tunnels.active", n, AtomicInteger::get)
+                    .description("Tunnels (sni, connect, upgraded http) open now").tag("listener", l).register(registry);
+            return n;
+        });
+    }
+
+    /** @param result connected, refused, timeout or failed */
+    public void upstreamConnect(Duration took, String result) {
+        Timer.builder("meshegress.upstream.connect").description("Upstream TCP connect time")
+                .serviceLevelObjectives(LATENCY_BUCKETS).tag("result", result).register(registry).record(took);
+    }
+
+    /**
+     * @param source cache (answered by the shared DNS cache), dns (a query went out), static (resolver.hosts)
+     *               or literal (an IP address)
+     * @param result answered, nxdomain or timeout
+     */
+    public void dnsResolve(Duration took, String source, String result) {
+        Timer.builder("meshegress.dns.resolve").description("Name resolution time")
+                .serviceLevelObjectives(LATENCY_BUCKETS).tag("source", source).tag("result", result)
+                .register(registry).record(took);
+        if (source.equals("cache")) {
+            Counter.builder("meshegress.dns.cache.hits").description("Resolutions answered from the DNS cache")
+                    .register(registry).increment();
+        }
+    }
+
+    public void dnsCacheSize(Supplier<Number> names) {
+        Gauge.builder("meshegress.dns.cache.names", names).description("Names in the DNS cache (answers and "
+                + "negative answers) not yet expired").register(registry);
+    }
+
+    /** @param reason clients, connections or connections_per_client */
+    public void admissionRefused(String reason) {
+        Counter.builder("meshegress.admission.refused").description("Client connections turned away before "
+                + "reading a byte").tag("reason", reason).register(registry).increment();
+    }
+
+    public void openConnections(Supplier<Number> open) {
+        Gauge.builder("meshegress.connections.open", open).description("Client connections held by the proxy "
+                + "listeners now").register(registry);
+    }
+
+    /** @param result success or failure */
+    public void configReload(String result) {
+        Counter.builder("meshegress.config.reloads").description("Configuration reloads by result")
+                .tag("result", result).register(registry).increment();
+    }
+
+    public void accessLogDropped() {
+        Counter.builder("meshegress.access.log.dropped").description("Access-log lines dropped because the "
+                + "writer fell behind").register(registry).increment();
+    }
+
+    public void readiness(Supplier<Boolean> ready) {
+        Gauge.builder("meshegress.ready", () -> ready.get() ? 1 : 0)
+                .description("1 while serving and ready, 0 while starting or draining").register(registry);
+    }
+}
