@@ -70,7 +70,23 @@ public final class Admission {
 
     private void release(InetAddress client) {
         openPerClient.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
-        open.decrementAndGet();
+        if (open.decrementAndGet() == 0) {
+            synchronized (this) {
+                notifyAll();
+            }
+        }
+    }
+
+    /** Waits until no admitted connection is open, or the deadline ({@link System#nanoTime()}) passes. */
+    public synchronized boolean awaitNoneOpen(long deadlineNanos) throws InterruptedException {
+        while (open.get() > 0) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            wait(Math.max(1, left / 1_000_000));
+        }
+        return true;
     }
 
     /** Connections admitted and not yet closed. */

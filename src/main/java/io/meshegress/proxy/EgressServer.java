@@ -67,6 +67,10 @@ public final class EgressServer implements AutoCloseable {
         this.metrics = metrics;
         this.admission = new Admission(metrics);
         metrics.readiness(() -> ready);
+        metrics.dnsCacheSize(() -> {
+            ProxyRuntime rt = runtime.get();
+            return rt == null ? 0 : rt.resolver().cachedNames();
+        });
     }
 
     /** Binds every listener of the config, or closes what it bound and fails. */
@@ -230,13 +234,10 @@ public final class EgressServer implements AutoCloseable {
         clients.forEach(ch -> ch.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE));
         long deadline = System.nanoTime() + period.toNanos();
         LOG.info("draining: {} connections open, waiting up to {} ms", admission.open(), period.toMillis());
-        while (admission.open() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        try {
+            admission.awaitNoneOpen(deadline);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         if (admission.open() > 0) {
             LOG.info("drain period over: closing {} connections", admission.open());

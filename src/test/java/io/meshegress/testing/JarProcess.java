@@ -98,7 +98,8 @@ public final class JarProcess implements AutoCloseable {
     }
 
     private String awaitLine(List<String> lines, Predicate<String> match) {
-        return Awaitility.await().atMost(Duration.ofSeconds(20))
+        return Awaitility.await("a line in " + (lines == err ? "stderr" : "stdout") + "; stderr so far: " + err)
+                .atMost(Duration.ofSeconds(20))
                 .failFast("mesh-egress exited: " + err, () -> !process.isAlive() && lines.stream().noneMatch(match))
                 .until(() -> lines.stream().filter(match).findFirst().orElse(null), l -> l != null);
     }
@@ -119,9 +120,17 @@ public final class JarProcess implements AutoCloseable {
         return process;
     }
 
+    /**
+     * Sends SIGTERM while still reading the process's output (Process.destroy() would also close the pipes,
+     * hiding what it logs while it drains).
+     */
+    public void sigterm() {
+        process.toHandle().destroy();
+    }
+
     /** SIGTERM, then waits for the exit status. */
     public int stop() throws InterruptedException {
-        process.destroy();
+        sigterm();
         if (!process.waitFor(20, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
         }
