@@ -23,7 +23,16 @@ public final class Main implements Runnable {
     private CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(execute(args));
+        int status = RUNTIME_FAILURE;
+        try {
+            status = execute(args);
+        } catch (Throwable t) {
+            // Whatever escapes, the process must end with a status rather than linger on its event loops.
+            System.err.println("mesh-egress: " + t);
+            t.printStackTrace();
+        } finally {
+            System.exit(status);
+        }
     }
 
     /** Runs a command line and returns its exit status; {@code run} returns only when the proxy stops. */

@@ -106,13 +106,16 @@ final class RunCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (reloader != null) {
-            reloader.close();
+        try {
+            if (reloader != null) {
+                reloader.close();
+            }
+            server.drain(server.config().timeouts().drain());
+        } finally {
+            server.close();
+            LOG.info("stopped");
+            accessLog.close();
         }
-        server.drain(server.config().timeouts().drain());
-        server.close();
-        LOG.info("stopped");
-        accessLog.close();
         return Main.OK;
     }
 }

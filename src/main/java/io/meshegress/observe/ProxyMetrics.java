@@ -29,21 +29,34 @@ public final class ProxyMetrics {
         return registry.scrape();
     }
 
+    /** The counters of one (listener, kind, decision, status), looked up once: this runs per request. */
+    private record Outcome(String listener, String kind, String decision, int status) {
+    }
+
+    private record OutcomeCounters(Counter count, Counter up, Counter down) {
+    }
+
+    private final ConcurrentHashMap<Outcome, OutcomeCounters> outcomes = new ConcurrentHashMap<>();
+
     /** One finished connection (sni, connect) or request (http), as the access log saw it. */
     public void finished(AccessEntry e) {
-        Counter.builder("meshegress.connections")
-                .description("Connections (sni, connect) and requests (http) handled, by outcome")
-                .tag("listener", e.listener()).tag("kind", e.kind()).tag("decision", e.decision())
-                .tag("status", Integer.toString(e.status()))
-                .register(registry).increment();
-        Counter.builder("meshegress.transferred").baseUnit("bytes")
+        OutcomeCounters c = outcomes.computeIfAbsent(new Outcome(e.listener(), e.kind(), e.decision(), e.status()),
+                o -> new OutcomeCounters(
+                        Counter.builder("meshegress.connections")
+                                .description("Connections (sni, connect) and requests (http) handled, by outcome")
+                                .tag("listener", o.listener()).tag("kind", o.kind()).tag("decision", o.decision())
+                                .tag("status", Integer.toString(o.status())).register(registry),
+                        transferred(o, "up"), transferred(o, "down")));
+        c.count().increment();
+        c.up().increment(e.bytesUp());
+        c.down().increment(e.bytesDown());
+    }
+
+    private Counter transferred(Outcome o, String direction) {
+        return Counter.builder("meshegress.transferred").baseUnit("bytes")
                 .description("Payload bytes relayed, counted when the connection or request ends")
-                .tag("listener", e.listener()).tag("kind", e.kind()).tag("direction", "up")
-                .register(registry).increment(e.bytesUp());
-        Counter.builder("meshegress.transferred").baseUnit("bytes")
-                .description("Payload bytes relayed, counted when the connection or request ends")
-                .tag("listener", e.listener()).tag("kind", e.kind()).tag("direction", "down")
-                .register(registry).increment(e.bytesDown());
+                .tag("listener", o.listener()).tag("kind", o.kind()).tag("direction", direction)
+                .register(registry);
     }
 
     public void tunnelOpened(String listener) {
@@ -65,8 +78,9 @@ public final class ProxyMetrics {
 
     /** @param result connected, refused, timeout or failed */
     public void upstreamConnect(Duration took, String result) {
-        Timer.builder("meshegress.upstream.connect").description("Upstream TCP connect time")
-                .serviceLevelObjectives(LATENCY_BUCKETS).tag("result", result).register(registry).record(took);
+        timers.computeIfAbsent("connect " + result, k -> Timer.builder("meshegress.upstream.connect")
+                .description("Upstream TCP connect time").serviceLevelObjectives(LATENCY_BUCKETS)
+                .tag("result", result).register(registry)).record(took);
     }
 
     /**
@@ -75,14 +89,17 @@ public final class ProxyMetrics {
      * @param result answered, nxdomain or timeout
      */
     public void dnsResolve(Duration took, String source, String result) {
-        Timer.builder("meshegress.dns.resolve").description("Name resolution time")
-                .serviceLevelObjectives(LATENCY_BUCKETS).tag("source", source).tag("result", result)
-                .register(registry).record(took);
+        timers.computeIfAbsent("dns " + source + " " + result, k -> Timer.builder("meshegress.dns.resolve")
+                .description("Name resolution time").serviceLevelObjectives(LATENCY_BUCKETS)
+                .tag("source", source).tag("result", result).register(registry)).record(took);
         if (source.equals("cache")) {
-            Counter.builder("meshegress.dns.cache.hits").description("Resolutions answered from the DNS cache")
-                    .register(registry).increment();
+            cacheHits.increment();
         }
     }
+
+    private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
+    private final Counter cacheHits = Counter.builder("meshegress.dns.cache.hits")
+            .description("Resolutions answered from the DNS cache").register(registry);
 
     public void dnsCacheSize(Supplier<Number> names) {
         Gauge.builder("meshegress.dns.cache.names", names).description("Names in the DNS cache (answers and "

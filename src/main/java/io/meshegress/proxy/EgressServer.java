@@ -11,6 +11,7 @@ import io.meshegress.proxy.sni.SniListenerInitializer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
@@ -186,7 +187,15 @@ public final class EgressServer implements AutoCloseable {
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childHandler(spec.initializer());
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, Transport.RECEIVE_SIZES)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        transport.prepare(ch);
+                        ch.pipeline().addLast(spec.initializer());
+                    }
+                });
         var future = b.bind(spec.address().socketAddress()).awaitUninterruptibly();
         if (!future.isSuccess()) {
             Throwable cause = future.cause();

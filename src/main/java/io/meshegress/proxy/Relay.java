@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Bytes both ways between a client and its upstream, the one relay every tunnel uses. Both channels live on
- * one event loop with auto-read off; each side reads again only when the other side's write completed
- * (backpressure). An end of input on one side shuts the other side's output once everything before it was
+ * one event loop with auto-read off; each side keeps reading while the other side's outbound buffer is under
+ * its high-water mark, and resumes when it drains below the low one (backpressure without a round trip per
+ * read). An end of input on one side shuts the other side's output once everything before it was
  * written (half-close), and a channel closes when both its directions are done. No bytes either way for
  * {@code idle} closes both.
  */
@@ -72,14 +73,26 @@ public final class Relay {
             } else {
                 record.addBytesDown(n);
             }
-            peer.writeAndFlush(msg).addListener(f -> {
-                if (f.isSuccess()) {
-                    ctx.read();
-                } else {
-                    ctx.close();
-                    peer.close();
-                }
-            });
+            // A failed write surfaces as an exception on the peer's pipeline, whose handler closes both sides.
+            peer.write(msg, peer.voidPromise());
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            peer.flush();
+            // Keep reading while the peer takes it; otherwise wait until it drains (channelWritabilityChanged).
+            if (peer.isWritable()) {
+                ctx.read();
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            // This side drained below its low-water mark: the other side may read again.
+            if (ctx.channel().isWritable() && peer.isActive()) {
+                peer.read();
+            }
+            ctx.fireChannelWritabilityChanged();
         }
 
         @Override

@@ -457,7 +457,8 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         encoder.currentRequestIsHead(x.isHead);
-        toClient(r).addListener(f -> {
+        // Not flushed yet: the body that came in the same read goes out in the same write (see upstreamReadComplete).
+        toClientLater(r).addListener(f -> {
             if (!f.isSuccess()) {
                 clientGone();
             }
@@ -487,7 +488,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             }
         }
         Channel upstream = x.upstream;
-        toClient(c).addListener(f -> {
+        toClientLater(c).addListener(f -> {
             if (!f.isSuccess()) {
                 clientGone();
             } else if (!last) {
@@ -566,6 +567,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
         x.finished = true;
         exchange = null;
+        ctx.flush();
         x.record.finish();
         releaseWaiting(x);
         Channel upstream = x.upstream;
@@ -639,6 +641,16 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     private ChannelFuture toClient(Object msg) {
         lastClientWrite = ctx.writeAndFlush(msg);
         return lastClientWrite;
+    }
+
+    private ChannelFuture toClientLater(Object msg) {
+        lastClientWrite = ctx.write(msg);
+        return lastClientWrite;
+    }
+
+    /** The upstream's read batch is done: send what it produced in one go. */
+    void upstreamReadComplete() {
+        ctx.flush();
     }
 
     private void closeAfterWrites() {

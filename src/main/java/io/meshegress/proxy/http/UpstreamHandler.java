@@ -59,6 +59,15 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (passthrough) {
+            ctx.fireChannelReadComplete();
+        } else if (frontend != null) {
+            frontend.upstreamReadComplete();
+        }
+    }
+
+    @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (passthrough) {
             ctx.fireUserEventTriggered(evt);

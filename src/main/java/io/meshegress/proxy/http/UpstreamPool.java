@@ -14,7 +14,11 @@ import java.util.concurrent.TimeUnit;
  * that the origin closes (or that sends anything while idle) leaves the pool at once.
  */
 final class UpstreamPool {
-    static final int MAX_IDLE_PER_DESTINATION = 16;
+    /**
+     * Enough for a sidecar's worth of concurrent requests to one destination to find a warm connection (an
+     * idle connection costs a file descriptor and a few KiB); more are closed on release.
+     */
+    static final int MAX_IDLE_PER_DESTINATION = 256;
 
     private final Map<String, ArrayDeque<Channel>> idle = new HashMap<>();
     private final Duration idleTimeout;
