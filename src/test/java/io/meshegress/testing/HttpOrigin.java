@@ -47,7 +47,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code /headers} echoes the request headers one per line; {@code /bytes?n=N&seed=S} streams
  * {@link DeterministicBytes} (with {@code &close=1} as a body ended by closing, no length);
  * {@code POST /sha256} answers the SHA-256 and length of the body; {@code /hop} answers with hop-by-hop
- * headers of its own; {@code /ws} is a WebSocket echo. It counts the connections it accepted.
+ * headers of its own; {@code /split} sends its head and its body in separate segments; {@code /ws} is a
+ * WebSocket echo. It counts the connections it accepted.
  */
 public final class HttpOrigin implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
@@ -134,6 +135,15 @@ public final class HttpOrigin implements AutoCloseable {
                             if (!keepAlive) {
                                 f.addListener(ChannelFutureListener.CLOSE);
                             }
+                            break;
+                        }
+                        case "/split": {
+                            // The head now, the body a moment later in its own segment (as sendfile does).
+                            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                            HttpUtil.setContentLength(head, 6);
+                            ctx.writeAndFlush(head);
+                            ctx.executor().schedule(() -> ctx.writeAndFlush(new io.netty.handler.codec.http.DefaultLastHttpContent(
+                                    Unpooled.copiedBuffer("split\n", StandardCharsets.US_ASCII))), 50, TimeUnit.MILLISECONDS);
                             break;
                         }
                         case "/sha256":

@@ -458,9 +458,13 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
         encoder.currentRequestIsHead(x.isHead);
         // Not flushed yet: the body that came in the same read goes out in the same write (see upstreamReadComplete).
+        Channel upstream = x.upstream;
         toClientLater(r).addListener(f -> {
             if (!f.isSuccess()) {
                 clientGone();
+            } else if (!x.responseDone) {
+                // The head may have come alone (an origin using sendfile sends it apart): ask for the body.
+                upstream.read();
             }
         });
     }

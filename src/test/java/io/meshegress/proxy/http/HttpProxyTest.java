@@ -233,6 +233,17 @@ class HttpProxyTest {
     }
 
     @Test
+    void aResponseHeadArrivingApartFromItsBodyStillCompletes() throws Exception {
+        try (Socket s = connect()) {
+            for (int i = 0; i < 3; i++) {
+                send(s, "GET /split HTTP/1.1\r\nHost: split.qq.test:8081\r\n\r\n");
+                Response r = Response.read(s.getInputStream());
+                assertThat(r.body()).isEqualTo("split\n");
+            }
+        }
+    }
+
+    @Test
     void pipelinedRequestsAreAnsweredInOrder() throws Exception {
         try (Socket s = connect()) {
             send(s, "GET /hello?n=1 HTTP/1.1\r\nHost: p.qq.test:8081\r\n\r\n"
