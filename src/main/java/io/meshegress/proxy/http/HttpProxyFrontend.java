@@ -6,6 +6,7 @@ import io.meshegress.policy.EgressPolicy;
 import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.DrainEvent;
+import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.Relay;
 import io.meshegress.proxy.UpstreamOutcome;
 import io.netty.buffer.ByteBuf;
@@ -130,8 +131,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             Admission.Denial d = denial.get();
             new ConnectionRecord(context.accessLog, context.listenerName, "http", client)
                     .refused(d.reason(), d.status(), null).finish();
-            ctx.writeAndFlush(errorResponse(HttpResponseStatus.valueOf(d.status()), d.reason(), true))
-                    .addListener(ChannelFutureListener.CLOSE);
+            LingeringClose.after(ctx.writeAndFlush(errorResponse(HttpResponseStatus.valueOf(d.status()), d.reason(), true)));
             return;
         }
         super.channelActive(ctx);
@@ -638,8 +638,8 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         new ConnectionRecord(context.accessLog, context.listenerName, "http",
                 (InetSocketAddress) ctx.channel().remoteAddress())
                 .refused("no complete request head within timeouts.handshake", 408, null).finish();
-        ctx.writeAndFlush(errorResponse(HttpResponseStatus.REQUEST_TIMEOUT,
-                "no complete request head within timeouts.handshake", true)).addListener(ChannelFutureListener.CLOSE);
+        LingeringClose.after(ctx.writeAndFlush(errorResponse(HttpResponseStatus.REQUEST_TIMEOUT,
+                "no complete request head within timeouts.handshake", true)));
     }
 
     private ChannelFuture toClient(Object msg) {
@@ -658,10 +658,11 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     }
 
     private void closeAfterWrites() {
-        if (lastClientWrite == null || lastClientWrite.isDone()) {
-            ctx.close();
+        ChannelFuture last = lastClientWrite != null ? lastClientWrite : ctx.newSucceededFuture();
+        if (closed || clientInputEnded) {
+            last.addListener(ChannelFutureListener.CLOSE);
         } else {
-            lastClientWrite.addListener(ChannelFutureListener.CLOSE);
+            LingeringClose.after(last);
         }
     }
 

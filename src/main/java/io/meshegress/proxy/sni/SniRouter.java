@@ -4,13 +4,13 @@ import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.policy.HostPattern;
 import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.Destination;
+import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.ProxyRuntime;
 import io.meshegress.proxy.Refusal;
 import io.meshegress.proxy.Relay;
 import io.meshegress.proxy.UpstreamConnector;
 import io.meshegress.proxy.UpstreamOutcome;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -159,7 +159,7 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
             record.refused(reason, status, alert.alertName()).finish();
         }
         if (ctx.channel().isActive()) {
-            ctx.writeAndFlush(alert.record(ctx.alloc())).addListener(ChannelFutureListener.CLOSE);
+            LingeringClose.after(ctx.writeAndFlush(alert.record(ctx.alloc())));
         }
     }
 
