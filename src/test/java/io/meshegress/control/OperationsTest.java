@@ -10,6 +10,7 @@ import io.meshegress.testing.DeterministicBytes;
 import io.meshegress.testing.HttpOrigin;
 import io.meshegress.testing.ProxyUnderTest;
 import io.meshegress.testing.RawSinkOrigin;
+import io.meshegress.testing.Sockets;
 import io.meshegress.testing.TestDnsServer;
 import io.meshegress.testing.TestPki;
 import io.meshegress.testing.TlsClients;
@@ -117,7 +118,7 @@ class OperationsTest {
         // Two requests on one kept-alive client connection (one event loop, so one pool).
         assertThat(curl("-x", "http://127.0.0.21:8080", "http://m.qq.test:8081/hello", "http://m.qq.test:8081/hello")
                 .out()).contains("host=m.qq.test");
-        assertThat(exchange(SNI, clients.clientHello("elsewhere.example"))).isEqualTo(UNRECOGNIZED_NAME);
+        assertThat(Sockets.exchange(SNI, clients.clientHello("elsewhere.example"))).isEqualTo(UNRECOGNIZED_NAME);
         List<AccessEntry> entries = Awaitility.await().atMost(Duration.ofSeconds(10))
                 .until(proxy::entries, e -> e.size() == 6);
         String metrics = curl("http://127.0.0.21:9901/metrics").out();
@@ -153,10 +154,10 @@ class OperationsTest {
             Files.writeString(file, config("[\"only.qq.test\"]", ""));
             awaitReload("success", 1);
             // New: refused. Old: still carries bytes both ways.
-            assertThat(exchange(SNI, clients.clientHello("raw.qq.test"))).isEqualTo(UNRECOGNIZED_NAME);
+            assertThat(Sockets.exchange(SNI, clients.clientHello("raw.qq.test"))).isEqualTo(UNRECOGNIZED_NAME);
             old.getOutputStream().write("after the reload".getBytes(StandardCharsets.US_ASCII));
             old.shutdownOutput();
-            String line = readLine(old.getInputStream());
+            String line = Sockets.readLine(old.getInputStream());
             MessageDigestHelper md = new MessageDigestHelper();
             md.update(hello);
             md.update("after the reload".getBytes(StandardCharsets.US_ASCII));
@@ -191,7 +192,7 @@ class OperationsTest {
         Path tmp = Files.createSymbolicLink(dir.resolve("..data_tmp"), v2.getFileName());
         Files.move(tmp, dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         awaitReload("success", 1);
-        assertThat(exchange(SNI, clients.clientHello("swap.qq.test"))).isEqualTo(UNRECOGNIZED_NAME);
+        assertThat(Sockets.exchange(SNI, clients.clientHello("swap.qq.test"))).isEqualTo(UNRECOGNIZED_NAME);
         assertThat(clients.get(SNI, "other.qq.test", "/hello")).contains("sni=other.qq.test");
     }
 
@@ -237,7 +238,7 @@ class OperationsTest {
             MessageDigestHelper md = new MessageDigestHelper();
             md.update(hello);
             md.update("during the drain".getBytes(StandardCharsets.US_ASCII));
-            assertThat(readLine(tunnel.getInputStream())).isEqualTo(md.hex());
+            assertThat(Sockets.readLine(tunnel.getInputStream())).isEqualTo(md.hex());
             drained.get();
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(7));
         }
@@ -269,24 +270,6 @@ class OperationsTest {
 
     static String curlStatus(String url) throws Exception {
         return Command.run(List.of("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", url)).out();
-    }
-
-    static byte[] exchange(InetSocketAddress target, byte[] bytes) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(target, 5000);
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write(bytes);
-            return s.getInputStream().readAllBytes();
-        }
-    }
-
-    static String readLine(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) >= 0 && b != '\n') {
-            line.write(b);
-        }
-        return line.toString(StandardCharsets.US_ASCII);
     }
 
     static final class MessageDigestHelper {

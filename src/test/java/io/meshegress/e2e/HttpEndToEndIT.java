@@ -81,7 +81,7 @@ class HttpEndToEndIT {
     void oneGibibyteDownloadAbsoluteForm() throws Exception {
         Path out = dir.resolve("down.bin");
         curl("-x", "http://127.0.0.2:8080", "-o", out.toString(), "http://big.qq.test:8081/bytes?n=" + GIB + "&seed=5");
-        assertThat(sha256(out)).isEqualTo(DeterministicBytes.sha256(5, GIB));
+        assertThat(DeterministicBytes.sha256(out)).isEqualTo(DeterministicBytes.sha256(5, GIB));
         Files.delete(out);
         JsonNode entry = JSON.readTree(proxy.awaitOut(l -> l.contains("\"host\":\"big.qq.test\"")));
         assertThat(entry.get("kind").asText()).isEqualTo("http");
@@ -112,7 +112,7 @@ class HttpEndToEndIT {
         Path out = dir.resolve("tunnel.bin");
         curl("-x", "http://127.0.0.2:8080", "--cacert", pki.caPem().toString(), "-o", out.toString(),
                 "https://tunnel.qq.test:10443/bytes?n=" + GIB + "&seed=8");
-        assertThat(sha256(out)).isEqualTo(DeterministicBytes.sha256(8, GIB));
+        assertThat(DeterministicBytes.sha256(out)).isEqualTo(DeterministicBytes.sha256(8, GIB));
         Files.delete(out);
         JsonNode entry = JSON.readTree(proxy.awaitOut(l -> l.contains("\"host\":\"tunnel.qq.test\"")));
         assertThat(entry.get("kind").asText()).isEqualTo("connect");
@@ -127,11 +127,4 @@ class HttpEndToEndIT {
         return c;
     }
 
-    static String sha256(Path file) throws Exception {
-        MessageDigest md = DeterministicBytes.sha256();
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
-            in.transferTo(OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 }

@@ -53,6 +53,15 @@ public final class DeterministicBytes {
         return HexFormat.of().formatHex(md.digest());
     }
 
+    /** The SHA-256 of a file, in hex. */
+    public static String sha256(java.nio.file.Path file) throws java.io.IOException {
+        MessageDigest md = sha256();
+        try (java.io.InputStream in = new java.security.DigestInputStream(java.nio.file.Files.newInputStream(file), md)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
     public static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");

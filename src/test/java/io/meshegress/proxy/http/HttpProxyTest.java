@@ -167,7 +167,7 @@ class HttpProxyTest {
         List<String> get = new ArrayList<>(target.subList(0, target.size() - 1));
         get.addAll(List.of("-o", down.toString(), target.get(target.size() - 1) + "/bytes?n=" + 64 * MIB + "&seed=4"));
         curl(get.toArray(String[]::new));
-        assertThat(sha256(down)).isEqualTo(DeterministicBytes.sha256(4, 64 * MIB));
+        assertThat(DeterministicBytes.sha256(down)).isEqualTo(DeterministicBytes.sha256(4, 64 * MIB));
         Files.delete(down);
         List<String> post = new ArrayList<>(target.subList(0, target.size() - 1));
         post.addAll(List.of("-X", "POST", "-T", upload.toString(), "-H", "Content-Type: application/octet-stream",
@@ -472,14 +472,6 @@ class HttpProxyTest {
 
     static String readHead(InputStream in) throws IOException {
         return TlsClients.readHead(in);
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest md = DeterministicBytes.sha256();
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
-            in.transferTo(OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     static void writeDeterministic(Path file, long seed, long length) throws IOException {

@@ -8,6 +8,7 @@ import io.meshegress.observe.AccessLogFormats;
 import io.meshegress.testing.DeterministicBytes;
 import io.meshegress.testing.ProxyUnderTest;
 import io.meshegress.testing.RawSinkOrigin;
+import io.meshegress.testing.Sockets;
 import io.meshegress.testing.TestDnsServer;
 import io.meshegress.testing.TestPki;
 import io.meshegress.testing.TlsClients;
@@ -145,8 +146,8 @@ class SniPassthroughTest {
 
     @Test
     void negativeAnswersAreCachedToo() throws Exception {
-        assertThat(exchange(FIXED, clients.clientHello("nothing.nx.test"))).isEqualTo(UNRECOGNIZED_NAME);
-        assertThat(exchange(FIXED, clients.clientHello("nothing.nx.test"))).isEqualTo(UNRECOGNIZED_NAME);
+        assertThat(Sockets.exchange(FIXED, clients.clientHello("nothing.nx.test"))).isEqualTo(UNRECOGNIZED_NAME);
+        assertThat(Sockets.exchange(FIXED, clients.clientHello("nothing.nx.test"))).isEqualTo(UNRECOGNIZED_NAME);
         assertThat(dns.questionsFor("nothing.nx.test")).isEqualTo(1);
     }
 
@@ -180,7 +181,7 @@ class SniPassthroughTest {
             // The origin answers only after it has seen the end of our input.
             s.shutdownOutput();
             InputStream in = s.getInputStream();
-            String line = readLine(in);
+            String line = Sockets.readLine(in);
             assertThat(line).isEqualTo(HexFormat.of().formatHex(sent.digest()));
             TlsClients.Digest back = TlsClients.Digest.of(in);
             assertThat(back.length()).isEqualTo(64 * MIB);
@@ -203,7 +204,7 @@ class SniPassthroughTest {
                     out.flush();
                 }
                 s.shutdownOutput();
-                String line = readLine(s.getInputStream());
+                String line = Sockets.readLine(s.getInputStream());
                 assertThat(line).isEqualTo(HexFormat.of().formatHex(DeterministicBytes.sha256().digest(firstFlight)));
             }
         }
@@ -245,7 +246,7 @@ class SniPassthroughTest {
 
     @Test
     void clientHelloWithoutServerNameGetsUnrecognizedName() throws Exception {
-        assertThat(exchange(FIXED, clients.clientHello(null))).isEqualTo(UNRECOGNIZED_NAME);
+        assertThat(Sockets.exchange(FIXED, clients.clientHello(null))).isEqualTo(UNRECOGNIZED_NAME);
         proxy.awaitEntry(e -> "ClientHello has no server_name".equals(e.reason()) && "unrecognized_name".equals(e.alert()));
         assertStillServing();
     }
@@ -253,7 +254,7 @@ class SniPassthroughTest {
     @Test
     void plainTextGetsHandshakeFailure() throws Exception {
         byte[] http = "GET / HTTP/1.1\r\nHost: www.qq.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-        assertThat(exchange(FIXED, http)).isEqualTo(HANDSHAKE_FAILURE);
+        assertThat(Sockets.exchange(FIXED, http)).isEqualTo(HANDSHAKE_FAILURE);
         proxy.awaitEntry(e -> "not a TLS ClientHello".equals(e.reason()));
         assertStillServing();
     }
@@ -291,14 +292,14 @@ class SniPassthroughTest {
         record[8] = (byte) helloLength;
         record[9] = 3;
         record[10] = 3;
-        assertThat(exchange(FIXED, record)).isEqualTo(HANDSHAKE_FAILURE);
+        assertThat(Sockets.exchange(FIXED, record)).isEqualTo(HANDSHAKE_FAILURE);
         proxy.awaitEntry(e -> e.reason().startsWith("ClientHello larger than 65536"));
         assertStillServing();
     }
 
     @Test
     void unresolvableNameGetsUnrecognizedName() throws Exception {
-        assertThat(exchange(FIXED, clients.clientHello("missing.nx.test"))).isEqualTo(UNRECOGNIZED_NAME);
+        assertThat(Sockets.exchange(FIXED, clients.clientHello("missing.nx.test"))).isEqualTo(UNRECOGNIZED_NAME);
         AccessEntry e = proxy.awaitEntry(a -> "missing.nx.test".equals(a.host()));
         assertThat(e.decision()).isEqualTo("refused");
         assertThat(e.reason()).isEqualTo("missing.nx.test could not be resolved");
@@ -308,7 +309,7 @@ class SniPassthroughTest {
 
     @Test
     void refusedPortGetsHandshakeFailure() throws Exception {
-        assertThat(exchange(FIXED, clients.clientHello("closed.qq.test"))).isEqualTo(HANDSHAKE_FAILURE);
+        assertThat(Sockets.exchange(FIXED, clients.clientHello("closed.qq.test"))).isEqualTo(HANDSHAKE_FAILURE);
         AccessEntry e = proxy.awaitEntry(a -> "closed.qq.test".equals(a.host()));
         assertThat(e.reason()).startsWith("connect to 127.0.0.6:10443 failed");
         assertThat(e.resolved()).isEqualTo("127.0.0.6");
@@ -317,7 +318,7 @@ class SniPassthroughTest {
 
     @Test
     void destinationInDenyNetworksIsRefusedWithoutConnecting() throws Exception {
-        assertThat(exchange(FIXED, clients.clientHello("blocked.qq.test"))).isEqualTo(HANDSHAKE_FAILURE);
+        assertThat(Sockets.exchange(FIXED, clients.clientHello("blocked.qq.test"))).isEqualTo(HANDSHAKE_FAILURE);
         AccessEntry e = proxy.awaitEntry(a -> "blocked.qq.test".equals(a.host()));
         assertThat(e.reason()).isEqualTo("127.0.0.9 refused by policy.denyNetworks[0] \"127.0.0.9/32\"");
         assertThat(e.status()).isEqualTo(403);
@@ -326,7 +327,7 @@ class SniPassthroughTest {
 
     @Test
     void deniedNameGetsUnrecognizedName() throws Exception {
-        assertThat(exchange(FIXED, clients.clientHello("x.deny.qq.test"))).isEqualTo(UNRECOGNIZED_NAME);
+        assertThat(Sockets.exchange(FIXED, clients.clientHello("x.deny.qq.test"))).isEqualTo(UNRECOGNIZED_NAME);
         AccessEntry e = proxy.awaitEntry(a -> "x.deny.qq.test".equals(a.host()));
         assertThat(e.reason()).isEqualTo("refused by policy.deny[0] \"*.deny.qq.test\"");
         assertThat(dns.questionsFor("x.deny.qq.test")).isZero();
@@ -334,7 +335,7 @@ class SniPassthroughTest {
 
     @Test
     void destinationThatIsTheProxyItselfIsRefused() throws Exception {
-        assertThat(exchange(SAME_PORT, clients.clientHello("loop.qq.test"))).isEqualTo(HANDSHAKE_FAILURE);
+        assertThat(Sockets.exchange(SAME_PORT, clients.clientHello("loop.qq.test"))).isEqualTo(HANDSHAKE_FAILURE);
         AccessEntry e = proxy.awaitEntry(a -> "loop.qq.test".equals(a.host()));
         assertThat(e.reason()).isEqualTo("destination 127.0.0.2:9443 is this proxy itself");
         assertThat(e.status()).isEqualTo(508);
@@ -345,7 +346,7 @@ class SniPassthroughTest {
         long start = System.nanoTime();
         CompletableFuture<byte[]> stuck = CompletableFuture.supplyAsync(() -> {
             try {
-                return exchange(FIXED, clients.clientHello("blackhole.qq.test"));
+                return Sockets.exchange(FIXED, clients.clientHello("blackhole.qq.test"));
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
@@ -383,26 +384,6 @@ class SniPassthroughTest {
     private void assertStillServing() throws Exception {
         assertThat(clients.get(FIXED, "ok.qq.test", "/hello")).isEqualTo("origin=127.0.0.3:10443 sni=ok.qq.test\n");
         assertThat(clients.get(SAME_PORT, "ok.qq.test", "/hello")).isEqualTo("origin=127.0.0.3:9443 sni=ok.qq.test\n");
-    }
-
-    /** Sends bytes, then reads everything the proxy sends back until it closes. */
-    static byte[] exchange(InetSocketAddress target, byte[] bytes) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(target, 5000);
-            s.setSoTimeout(15_000);
-            s.getOutputStream().write(bytes);
-            s.getOutputStream().flush();
-            return s.getInputStream().readAllBytes();
-        }
-    }
-
-    static String readLine(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) >= 0 && b != '\n') {
-            line.write(b);
-        }
-        return line.toString(StandardCharsets.US_ASCII);
     }
 
     /** Re-frames one TLS handshake record's payload into records of at most {@code size} bytes. */
