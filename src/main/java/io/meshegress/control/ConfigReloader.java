@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class ConfigReloader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigReloader.class);
     private static final long POLL_MS = 2000;
+    private static final long SETTLE_MS = 150;
 
     /** Applies a config that parsed; throws if it cannot (a listener that cannot bind, say). */
     @FunctionalInterface
@@ -75,17 +76,32 @@ public final class ConfigReloader implements AutoCloseable {
         byte[] content;
         try {
             content = Files.readAllBytes(file);
+            byte[] seen = digest(content);
+            if (!force && Arrays.equals(seen, lastSeen)) {
+                return;
+            }
+            // An editor or `echo >` truncates, then writes: read again a moment later and act only on a file
+            // that has stopped changing (a ConfigMap's symlink swap is atomic and passes at once).
+            TimeUnit.MILLISECONDS.sleep(SETTLE_MS);
+            byte[] again = Files.readAllBytes(file);
+            if (!Arrays.equals(digest(again), seen)) {
+                return;
+            }
         } catch (IOException e) {
             if (force) {
                 fail(file + ": cannot read: " + e.getMessage());
             }
             return;
-        }
-        byte[] seen = digest(content);
-        if (!force && Arrays.equals(seen, lastSeen)) {
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return;
         }
-        lastSeen = seen;
+        lastSeen = digest(content);
+        if (new String(content, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+            // Legal at start (all defaults), but on a running proxy almost surely a file caught half written.
+            fail(file + ": the file is empty; not replacing a running configuration with the defaults");
+            return;
+        }
         EgressConfig next;
         try {
             next = adjuster.adjust(ConfigLoader.parse(file.toString(), new String(content,
@@ -127,8 +143,6 @@ public final class ConfigReloader implements AutoCloseable {
                 if (key != null) {
                     key.pollEvents();
                     key.reset();
-                    // Let a burst of events (a symlink swap is several) settle before reading.
-                    TimeUnit.MILLISECONDS.sleep(100);
                     reload("file changed", false);
                 } else {
                     reload("file changed (periodic check)", false);

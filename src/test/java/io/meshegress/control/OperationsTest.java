@@ -172,6 +172,9 @@ class OperationsTest {
         startProxy(file);
         Files.writeString(file, "policy:\n  alow: []\n");
         awaitReload("failure", 1);
+        // An empty file (an editor caught between truncating and writing) is not taken for "all defaults".
+        Files.writeString(file, "");
+        awaitReload("failure", 2);
         assertThat(value(proxy.metrics().scrape(), "meshegress_config_reloads_total", "result=\"success\"")).isEqualTo(-1);
         assertThat(clients.get(SNI, "still.qq.test", "/hello")).contains("sni=still.qq.test");
         assertThat(proxy.server().config().policy().allow()).hasSize(1);
