@@ -31,7 +31,11 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.ssl.SniCompletionEvent;
+import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.stream.ChunkedWriteHandler;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -57,12 +61,23 @@ public final class HttpOrigin implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
 
     public HttpOrigin(String host, int port) throws InterruptedException {
+        this(host, port, null);
+    }
+
+    /**
+     * With {@code ssl}, the same endpoints over TLS (what {@link TlsOrigin} serves); {@code /hello} then names
+     * the SNI it received instead of the Host.
+     */
+    HttpOrigin(String host, int port, SslContext ssl) throws InterruptedException {
         this.name = host + ":" + port;
         this.channel = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         connections.incrementAndGet();
+                        if (ssl != null) {
+                            ch.pipeline().addLast(new SniHandler(hostname -> ssl)).addLast(new SniRecorder());
+                        }
                         ch.pipeline().addLast(new HttpServerCodec())
                                 .addLast(new HttpServerExpectContinueHandler())
                                 .addLast(new ChunkedWriteHandler())
@@ -73,6 +88,19 @@ public final class HttpOrigin implements AutoCloseable {
 
     public int connections() {
         return connections.get();
+    }
+
+    private static final AttributeKey<String> SNI = AttributeKey.valueOf("origin-sni");
+
+    /** Keeps the server_name the TLS handshake carried, for /hello. */
+    private static final class SniRecorder extends ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof SniCompletionEvent) {
+                ctx.channel().attr(SNI).set(((SniCompletionEvent) evt).hostname());
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
     }
 
     private final class Endpoints extends ChannelInboundHandlerAdapter {
@@ -99,8 +127,10 @@ public final class HttpOrigin implements AutoCloseable {
                     Map<String, List<String>> q = uri.parameters();
                     switch (uri.path()) {
                         case "/hello":
-                            respond(ctx, HttpResponseStatus.OK, "origin=" + name + " host=" + req.headers().get(HttpHeaderNames.HOST)
-                                    + " path=" + req.uri() + "\n");
+                            String sni = ctx.channel().attr(SNI).get();
+                            respond(ctx, HttpResponseStatus.OK, sni != null ? "origin=" + name + " sni=" + sni + "\n"
+                                    : "origin=" + name + " host=" + req.headers().get(HttpHeaderNames.HOST)
+                                            + " path=" + req.uri() + "\n");
                             break;
                         case "/headers": {
                             StringBuilder sb = new StringBuilder();
