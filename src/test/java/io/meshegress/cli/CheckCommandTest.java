@@ -3,8 +3,6 @@ package io.meshegress.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -20,17 +18,11 @@ class CheckCommandTest {
     @TempDir
     Path dir;
 
-    record Result(int status, String out, String err) {
+    CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
-    Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int status = Main.execute(new PrintWriter(out), new PrintWriter(err), args);
-        return new Result(status, out.toString(), err.toString());
-    }
-
-    Result check(String yaml) throws IOException {
+    CliRun check(String yaml) throws IOException {
         Path file = dir.resolve("egress.yaml");
         Files.writeString(file, yaml);
         return run("check", "-c", file.toString());
@@ -62,7 +54,7 @@ class CheckCommandTest {
             YAML syntax            | policy:\\n  allow: [a.com\\n                          | :3:1: invalid YAML: expected ',' or ']', but got <stream end> while parsing a flow sequence
             """)
     void eachErrorIsOneLineWithFileLineColumnAndKey(String name, String yaml, String expected) throws IOException {
-        Result r = check(yaml.replace("\\n", "\n"));
+        CliRun r = check(yaml.replace("\\n", "\n"));
         assertThat(r.status()).as(r.err()).isEqualTo(2);
         assertThat(r.err().lines()).hasSize(1);
         assertThat(r.err().strip()).startsWith(dir.resolve("egress.yaml") + expected);
@@ -70,7 +62,7 @@ class CheckCommandTest {
 
     @Test
     void missingFileIsAConfigurationError() {
-        Result r = run("check", "-c", dir.resolve("nope.yaml").toString());
+        CliRun r = run("check", "-c", dir.resolve("nope.yaml").toString());
         assertThat(r.status()).isEqualTo(2);
         assertThat(r.err().strip()).isEqualTo(dir.resolve("nope.yaml") + ": no such file");
     }
@@ -84,17 +76,17 @@ class CheckCommandTest {
 
     @Test
     void versionAndHelpExitWithZero() {
-        Result version = run("--version");
+        CliRun version = run("--version");
         assertThat(version.status()).isZero();
         assertThat(version.out()).startsWith("mesh-egress ");
-        Result help = run("--help");
+        CliRun help = run("--help");
         assertThat(help.status()).isZero();
         assertThat(help.out()).contains("run", "check");
     }
 
     @Test
     void embeddedDefaultsValidateAndExplainTheDefaultPolicy() {
-        Result r = run("check", "www.qq.com", "api.github.com", "a.b.qq.com:22");
+        CliRun r = run("check", "www.qq.com", "api.github.com", "a.b.qq.com:22");
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out()).contains("<embedded default>: ok",
                 "sni 0.0.0.0:8443 -> upstream port 443",
@@ -111,7 +103,7 @@ class CheckCommandTest {
     void resolveShowsWhichAddressesPolicyLetsThrough() throws Exception {
         try (io.meshegress.testing.TestDnsServer dns = io.meshegress.testing.TestDnsServer.start("127.0.0.1")
                 .answer("mixed.qq.test", "127.0.0.9,127.0.0.10")) {
-            Result r = check("""
+            CliRun r = check("""
                     resolver:
                       servers: ["%s"]
                       hosts: {fixed.qq.test: 169.254.169.254}
@@ -119,7 +111,7 @@ class CheckCommandTest {
                       denyNetworks: [127.0.0.9/32, 169.254.0.0/16]
                     """.formatted(dns.configAddress()));
             Path file = dir.resolve("egress.yaml");
-            Result resolved = run("check", "-c", file.toString(), "--resolve", "mixed.qq.test", "fixed.qq.test:443",
+            CliRun resolved = run("check", "-c", file.toString(), "--resolve", "mixed.qq.test", "fixed.qq.test:443",
                     "nope.nx.test");
             assertThat(resolved.status()).as(resolved.err()).isZero();
             assertThat(resolved.out()).contains(
@@ -136,7 +128,7 @@ class CheckCommandTest {
 
     @Test
     void aValidFileIsOk() throws IOException {
-        Result r = check("""
+        CliRun r = check("""
                 http: null
                 sni:
                   - listen: "127.0.0.2:8443"

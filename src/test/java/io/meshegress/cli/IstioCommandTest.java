@@ -2,8 +2,6 @@ package io.meshegress.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,14 +14,8 @@ class IstioCommandTest {
     @TempDir
     Path dir;
 
-    record Result(int status, String out, String err) {
-    }
-
-    Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int status = Main.execute(new PrintWriter(out), new PrintWriter(err), args);
-        return new Result(status, out.toString(), err.toString());
+    CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     Path file(String yaml) throws Exception {
@@ -49,7 +41,7 @@ class IstioCommandTest {
 
     @Test
     void writesTheManifestsToStdout() throws Exception {
-        Result r = run("istio", "-c", file(WRITEUP).toString());
+        CliRun r = run("istio", "-c", file(WRITEUP).toString());
         assertThat(r.status()).as(r.err()).isZero();
         String golden = new String(getClass().getResourceAsStream("/mesh/writeup.golden.yaml").readAllBytes(),
                 StandardCharsets.UTF_8);
@@ -59,7 +51,7 @@ class IstioCommandTest {
     @Test
     void writesOneFilePerObjectToADirectory() throws Exception {
         Path out = dir.resolve("out");
-        Result r = run("istio", "-c", file(WRITEUP).toString(), "-o", out.toString());
+        CliRun r = run("istio", "-c", file(WRITEUP).toString(), "-o", out.toString());
         assertThat(r.status()).as(r.err()).isZero();
         try (Stream<Path> files = Files.list(out)) {
             assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly(
@@ -85,7 +77,7 @@ class IstioCommandTest {
         String expected = f + ":7:18: mesh.destinations[0].tls[1]: TLS port 9443 has no sni listener whose upstream "
                 + "port is 9443; add one, e.g. sni: [{listen: \"0.0.0.0:9443\"}] (its upstream port is its own port)";
         for (String command : List.of("istio", "check")) {
-            Result r = run(command, "-c", f.toString());
+            CliRun r = run(command, "-c", f.toString());
             assertThat(r.status()).isEqualTo(2);
             assertThat(r.err().strip()).isEqualTo(expected);
         }
@@ -93,7 +85,7 @@ class IstioCommandTest {
 
     @Test
     void theEmbeddedDefaultsMakeAnInClusterSet() {
-        Result r = run("istio");
+        CliRun r = run("istio");
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out()).contains("kind: ConfigMap", "kind: Deployment", "kind: PodDisruptionBudget",
                 "kind: HorizontalPodAutoscaler", "name: wildcard-qq-com");
