@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Reloads the config file when it changes, and on request (SIGHUP). It watches the file's directory rather than
  * the file: a Kubernetes ConfigMap volume swaps a {@code ..data} symlink and never writes the file itself, so
- * any event in the directory (and, in case events are lost, a check every few seconds) leads to comparing the
- * file's content with what was last applied. An invalid file is logged as the same one-line error `check`
+ * an event for the file's name or for a name starting with {@code ..} (and, in case events are lost, a check
+ * every few seconds) leads to comparing the file's content with what was last applied. Events for other names
+ * are ignored: an access log written beside the config would otherwise cost a read per flush. An invalid file is logged as the same one-line error `check`
  * prints, counted, and changes nothing.
  */
 public final class ConfigReloader implements AutoCloseable {
@@ -141,9 +142,11 @@ public final class ConfigReloader implements AutoCloseable {
                     TimeUnit.MILLISECONDS.sleep(POLL_MS);
                 }
                 if (key != null) {
-                    key.pollEvents();
+                    boolean relevant = key.pollEvents().stream().anyMatch(e -> concernsConfig(e.context(), file));
                     key.reset();
-                    reload("file changed", false);
+                    if (relevant) {
+                        reload("file changed", false);
+                    }
                 } else {
                     reload("file changed (periodic check)", false);
                 }
@@ -153,6 +156,18 @@ public final class ConfigReloader implements AutoCloseable {
                 LOG.error("config watcher: {}", e.toString());
             }
         }
+    }
+
+    /**
+     * Whether a directory event may have changed the config file: the file's own name, a ConfigMap volume's
+     * {@code ..data} swap (or any {@code ..} name), or an overflow, whose context is null (events were lost).
+     */
+    static boolean concernsConfig(Object eventContext, Path file) {
+        if (!(eventContext instanceof Path)) {
+            return true;
+        }
+        String name = eventContext.toString();
+        return name.startsWith("..") || name.equals(String.valueOf(file.getFileName()));
     }
 
     private static byte[] digest(byte[] content) {

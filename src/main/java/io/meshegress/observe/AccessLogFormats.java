@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 
 /** The two access-log line formats: JSON (the default, for log pipelines) and text (for people). */
 public final class AccessLogFormats {
@@ -16,28 +17,40 @@ public final class AccessLogFormats {
     public static String json(AccessEntry e) {
         StringWriter out = new StringWriter(256);
         try (JsonGenerator g = JSON.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeStringField("time", e.time().toString());
-            g.writeStringField("listener", e.listener());
-            g.writeStringField("client", e.client());
-            g.writeStringField("kind", e.kind());
-            g.writeStringField("host", e.host());
-            g.writeNumberField("port", e.port());
-            g.writeStringField("resolved", e.resolved());
-            g.writeStringField("decision", e.decision());
-            g.writeStringField("reason", e.reason());
-            g.writeNumberField("status", e.status());
-            if (e.alert() != null) {
-                g.writeStringField("alert", e.alert());
-            }
-            g.writeNumberField("bytesUp", e.bytesUp());
-            g.writeNumberField("bytesDown", e.bytesDown());
-            g.writeNumberField("durationMs", e.durationMs());
-            g.writeEndObject();
+            json(e, g);
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);
         }
         return out.toString();
+    }
+
+    /** Creates the generator the access-log writer keeps for its whole life (one line per object). */
+    static JsonGenerator generator(Writer out) throws IOException {
+        JsonGenerator g = JSON.createGenerator(out);
+        g.setRootValueSeparator(null); // the writer ends each line itself
+        return g;
+    }
+
+    /** Writes one entry as a JSON object to a generator the caller keeps. */
+    static void json(AccessEntry e, JsonGenerator g) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("time", e.time().toString());
+        g.writeStringField("listener", e.listener());
+        g.writeStringField("client", e.client());
+        g.writeStringField("kind", e.kind());
+        g.writeStringField("host", e.host());
+        g.writeNumberField("port", e.port());
+        g.writeStringField("resolved", e.resolved());
+        g.writeStringField("decision", e.decision());
+        g.writeStringField("reason", e.reason());
+        g.writeNumberField("status", e.status());
+        if (e.alert() != null) {
+            g.writeStringField("alert", e.alert());
+        }
+        g.writeNumberField("bytesUp", e.bytesUp());
+        g.writeNumberField("bytesDown", e.bytesDown());
+        g.writeNumberField("durationMs", e.durationMs());
+        g.writeEndObject();
     }
 
     /** {@code time client kind host:port status decision "reason" resolved up down ms listener}. */

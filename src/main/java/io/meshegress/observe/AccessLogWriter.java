@@ -1,5 +1,6 @@
 package io.meshegress.observe;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -13,27 +14,32 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Writes access-log lines from a bounded queue on its own thread, so an event loop never waits for a slow
- * stdout or disk. When the queue is full a line is dropped and counted ({@code meshegress_access_log_dropped_total})
+ * stdout or disk, nor spends its time formatting: it only queues the entry. The writer wakes every
+ * {@value #BATCH_MS} ms and writes what has gathered with one flush, so a busy proxy pays no thread wake-up per
+ * line. When the queue is full a line is dropped and counted ({@code meshegress_access_log_dropped_total})
  * rather than stalling traffic.
  */
 public final class AccessLogWriter implements AccessLog, AutoCloseable {
     private static final int QUEUE = 65_536;
+    static final long BATCH_MS = 50;
 
-    private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(QUEUE);
-    private final Function<AccessEntry, String> format;
+    private final BlockingQueue<AccessEntry> queue = new ArrayBlockingQueue<>(QUEUE);
+    private final boolean json;
     private final ProxyMetrics metrics;
     private final Writer out;
+    private final JsonGenerator generator;
     private final Thread thread;
     private volatile boolean closed;
 
-    private AccessLogWriter(Writer out, Function<AccessEntry, String> format, ProxyMetrics metrics) {
+    private AccessLogWriter(Writer out, boolean json, ProxyMetrics metrics) throws IOException {
         this.out = out;
-        this.format = format;
+        this.json = json;
         this.metrics = metrics;
+        this.generator = json ? AccessLogFormats.generator(out) : null;
         this.thread = new Thread(this::drain, "access-log");
         thread.setDaemon(true);
         thread.start();
@@ -48,14 +54,13 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
                 ? new OutputStreamWriter(System.out, StandardCharsets.UTF_8)
                 : Files.newBufferedWriter(Path.of(destination), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                         StandardOpenOption.APPEND);
-        return new AccessLogWriter(new BufferedWriter(w, 64 * 1024),
-                format.equals("text") ? AccessLogFormats::text : AccessLogFormats::json, metrics);
+        return new AccessLogWriter(new BufferedWriter(w, 64 * 1024), !format.equals("text"), metrics);
     }
 
     @Override
     public void log(AccessEntry entry) {
         metrics.finished(entry);
-        if (!queue.offer(format.apply(entry))) {
+        if (!queue.offer(entry)) {
             metrics.accessLogDropped();
         }
     }
@@ -71,28 +76,39 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
     }
 
     private void drain() {
-        List<String> batch = new ArrayList<>(256);
-        while (!closed || !queue.isEmpty()) {
-            try {
-                String first = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                batch.add(first);
-                queue.drainTo(batch, 255);
-                for (String line : batch) {
-                    out.write(line);
+        List<AccessEntry> batch = new ArrayList<>(1024);
+        while (true) {
+            boolean last = closed;
+            queue.drainTo(batch);
+            if (!batch.isEmpty()) {
+                write(batch);
+                batch.clear();
+            } else if (last) {
+                return;
+            } else {
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(BATCH_MS));
+            }
+        }
+    }
+
+    private void write(List<AccessEntry> batch) {
+        try {
+            for (AccessEntry e : batch) {
+                if (json) {
+                    AccessLogFormats.json(e, generator);
+                    generator.writeRaw('\n');
+                } else {
+                    out.write(AccessLogFormats.text(e));
                     out.write('\n');
                 }
-                out.flush();
-                batch.clear();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (IOException e) {
-                batch.clear();
-                metrics.accessLogDropped();
             }
+            if (json) {
+                generator.flush(); // its own buffer, then the writer's
+            } else {
+                out.flush();
+            }
+        } catch (IOException | RuntimeException e) {
+            metrics.accessLogDropped();
         }
     }
 
@@ -100,6 +116,7 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        LockSupport.unpark(thread);
         try {
             thread.join(TimeUnit.SECONDS.toMillis(5));
             out.flush();
