@@ -11,9 +11,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Bytes both ways between a client and its upstream, the one relay every tunnel uses. Both channels live on
@@ -42,7 +40,7 @@ public final class Relay {
         client.closeFuture().addListener(onClose);
         upstream.closeFuture().addListener(onClose);
         upstream.pipeline().addLast("tunnel", new RelayHandler(client, record, false));
-        client.pipeline().addLast("tunnel-idle", new IdleStateHandler(0, 0, idle.toMillis(), TimeUnit.MILLISECONDS));
+        client.pipeline().addLast("tunnel-idle", new IdleTimeout(idle, upstream));
         client.pipeline().addLast("tunnel", new RelayHandler(upstream, record, true));
     }
 

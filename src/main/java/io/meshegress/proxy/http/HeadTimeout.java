@@ -10,16 +10,23 @@ import java.util.concurrent.TimeUnit;
  * {@code timeouts.handshake} for request heads: a new connection must deliver its first head in time, and on a
  * kept-alive connection the clock starts with the first byte of the next request (waiting between requests is
  * {@code timeouts.idle}'s business). Sits before the decoder, so it sees raw bytes.
+ *
+ * <p>A request only moves a deadline; one timer per connection wakes when a deadline could have passed and
+ * sleeps again for what is left, so a busy kept-alive connection schedules nothing per request.
  */
 final class HeadTimeout extends ChannelInboundHandlerAdapter {
-    private final Duration timeout;
+    private static final long NONE = 0;
+
+    private final long timeoutNanos;
     private final Runnable onTimeout;
     private boolean awaitingHead = true;
+    /** When the head now awaited must be complete, or NONE while no head is in progress. */
+    private long deadline = NONE;
     private ScheduledFuture<?> timer;
     private ChannelHandlerContext ctx;
 
     HeadTimeout(Duration timeout, Runnable onTimeout) {
-        this.timeout = timeout;
+        this.timeoutNanos = timeout.toNanos();
         this.onTimeout = onTimeout;
     }
 
@@ -36,7 +43,7 @@ final class HeadTimeout extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (awaitingHead && timer == null) {
+        if (awaitingHead && deadline == NONE) {
             arm();
         }
         ctx.fireChannelRead(msg);
@@ -45,22 +52,37 @@ final class HeadTimeout extends ChannelInboundHandlerAdapter {
     /** The frontend is ready for the next request: its first byte starts the clock. */
     void expectHead() {
         awaitingHead = true;
+        deadline = NONE;
     }
 
     /** A complete head arrived. */
     void headReceived() {
         awaitingHead = false;
-        cancel();
+        deadline = NONE;
     }
 
     private void arm() {
-        cancel();
-        timer = ctx.executor().schedule(() -> {
-            timer = null;
-            if (awaitingHead) {
-                onTimeout.run();
-            }
-        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        deadline = System.nanoTime() + timeoutNanos;
+        if (deadline == NONE) {
+            deadline = 1;
+        }
+        if (timer == null) {
+            timer = ctx.executor().schedule(this::check, timeoutNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void check() {
+        timer = null;
+        if (!awaitingHead || deadline == NONE || !ctx.channel().isActive()) {
+            return; // the next head arms it again
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            deadline = NONE;
+            onTimeout.run();
+        } else {
+            timer = ctx.executor().schedule(this::check, left, TimeUnit.NANOSECONDS);
+        }
     }
 
     private void cancel() {

@@ -40,7 +40,7 @@ public final class HttpListenerContext {
 
     /** The pool of the loop a client connection lives on; only that loop touches it. */
     UpstreamPool pool(EventLoop loop) {
-        return pools.computeIfAbsent(loop, l -> new UpstreamPool(
+        return pools.computeIfAbsent(loop, l -> new UpstreamPool(l,
                 timeouts.idle().compareTo(POOL_IDLE) < 0 ? timeouts.idle() : POOL_IDLE));
     }
 }

@@ -1,12 +1,11 @@
 package io.meshegress.proxy.http;
 
 import io.meshegress.config.ListenAddress;
+import io.meshegress.proxy.IdleTimeout;
 import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -38,8 +37,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<SocketChan
                 .addLast(HttpProxyFrontend.HEAD_TIMEOUT, new HeadTimeout(context.timeouts.handshake(), frontend::headTimedOut))
                 .addLast(HttpProxyFrontend.DECODER, new ProxyRequestDecoder())
                 .addLast(HttpProxyFrontend.ENCODER, new ProxyResponseEncoder())
-                .addLast(HttpProxyFrontend.IDLE, new IdleStateHandler(0, 0, context.timeouts.idle().toMillis(),
-                        TimeUnit.MILLISECONDS))
+                .addLast(HttpProxyFrontend.IDLE, new IdleTimeout(context.timeouts.idle(), null))
                 .addLast(HttpProxyFrontend.FRONTEND, frontend);
     }
 }

@@ -61,6 +61,8 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     private final HttpListenerContext context;
     private final ArrayDeque<Object> queued = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
+    private HeadTimeout headTimeout;
+    private ProxyResponseEncoder encoder;
     private UpstreamPool pool;
     private Exchange exchange;
     private boolean clientInputEnded;
@@ -119,6 +121,9 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        // Added before this handler (HttpListenerInitializer); looked up once rather than by name per request.
+        this.headTimeout = (HeadTimeout) ctx.pipeline().get(HEAD_TIMEOUT);
+        this.encoder = (ProxyResponseEncoder) ctx.pipeline().get(ENCODER);
         this.pool = context.pool(ctx.channel().eventLoop());
     }
 
@@ -159,7 +164,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     }
 
     private void start(HttpRequest req) {
-        ((HeadTimeout) ctx.pipeline().get(HEAD_TIMEOUT)).headReceived();
+        headTimeout.headReceived();
         InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
         boolean connect = HttpMethod.CONNECT.equals(req.method());
         Exchange x = new Exchange(req, new ConnectionRecord(context.accessLog, context.listenerName,
@@ -424,7 +429,6 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             switchProtocols(x, r);
             return;
         }
-        ProxyResponseEncoder encoder = (ProxyResponseEncoder) ctx.pipeline().get(ENCODER);
         if (code >= 100 && code < 200) {
             // 100 Continue, 103 Early Hints: pass on and keep waiting for the final response.
             x.interim = true;
@@ -548,7 +552,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         x.responseDone = true;
         x.record.allowed(x.rule, 101);
         HeaderHygiene.strip(r.headers(), true);
-        ((ProxyResponseEncoder) ctx.pipeline().get(ENCODER)).currentRequestIsHead(false);
+        encoder.currentRequestIsHead(false);
         toClient(r);
         Channel upstream = x.upstream;
         ((UpstreamHandler) upstream.pipeline().get(UPSTREAM_HANDLER)).passthrough();
@@ -587,7 +591,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             closeAfterWrites();
             return;
         }
-        ((HeadTimeout) ctx.pipeline().get(HEAD_TIMEOUT)).expectHead();
+        headTimeout.expectHead();
         // Pipelined requests already decoded: start the next one and give it the rest of its own messages.
         while (!queued.isEmpty() && (exchange == null || (!exchange.requestDone && !exchange.connect))) {
             channelRead(ctx, queued.poll());
@@ -605,7 +609,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         if (close || !x.keepAliveClient || clientInputEnded || draining) {
             x.closeAfter = true;
         }
-        ((ProxyResponseEncoder) ctx.pipeline().get(ENCODER)).currentRequestIsHead(x.isHead);
+        encoder.currentRequestIsHead(x.isHead);
         toClient(errorResponse(status, reason, x.closeAfter));
         if (x.closeAfter) {
             x.requestDone = true;
