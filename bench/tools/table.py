@@ -5,15 +5,17 @@ import collections
 import statistics
 import sys
 
-ORDER = ["direct", "mesh-egress", "nginx", "haproxy", "squid"]
+ORDER = ["direct", "mesh-egress", "mesh-egress (java -jar)", "mesh-egress (bin/mesh-egress)", "nginx", "haproxy", "squid"]
 SPEC = {  # workload: (primary metric, higher is better, unit, cpu metric, cpu unit)
     "W1": ("req/s", True, "req/s", "cpu_us_per_req", "CPU µs/req"),
     "W2": ("gbit/s", True, "Gbit/s", "cpu_s_per_gib", "CPU s/GiB"),
     "W3": ("conn/s", True, "conn/s", "cpu_us_per_conn", "CPU µs/conn"),
     "W4": ("gbit/s", True, "Gbit/s", "cpu_s_per_gib", "CPU s/GiB"),
     "W5": ("kib_per_tunnel", False, "KiB/tunnel", "baseline_mib", "baseline MiB"),
+    "S": ("startup_ms", False, "ms to listening", "startup_ms_1cpu", "ms on 1 CPU"),
 }
-EXTRA = {"W1": ["p50_ms", "p99_ms"], "W3": ["p50_ms", "p99_ms"]}
+EXTRA = {"W1": ["p50_ms", "p99_ms"], "W3": ["p50_ms", "p99_ms"], "W5": ["kib_per_tunnel_avg"]}
+TITLE = {"W5": "KiB/tunnel is the slope between half and all tunnels held; avg is (held - at rest) / tunnels"}
 
 runs = collections.defaultdict(lambda: collections.defaultdict(list))
 for line in open(sys.argv[1]):
@@ -25,12 +27,12 @@ for line in open(sys.argv[1]):
 for w in sorted({w for w, _ in runs}):
     metric, higher, unit, cpu, cpu_unit = SPEC[w]
     med = {t: {k: statistics.median(v) for k, v in runs[(w, t)].items()} for (ww, t) in runs if ww == w}
-    peers = [t for t in med if t not in ("direct", "mesh-egress") and metric in med[t]]
+    peers = [t for t in med if t not in ("direct",) and not t.startswith("mesh-egress") and metric in med[t]]
     best = None
     if peers:
         best = (max if higher else min)(peers, key=lambda t: med[t][metric])
     n = max(len(v) for (ww, t) in runs if ww == w for v in runs[(ww, t)].values())
-    print("\n%s (median of %d runs)\n" % (w, n))
+    print("\n%s (median of %d runs)%s\n" % (w, n, "; " + TITLE[w] if w in TITLE else ""))
     cols = [unit] + EXTRA.get(w, []) + [cpu_unit, "vs best peer (%s)" % (best or "-"), "vs direct"]
     print("| target | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")

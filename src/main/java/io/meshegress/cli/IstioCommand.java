@@ -28,11 +28,14 @@ import picocli.CommandLine.Spec;
                 + "as multi-document YAML on stdout (or one file per object in DIR). Every object is validated "
                 + "against the Kubernetes 1.34 and Istio 1.29 schemas first.")
 final class IstioCommand implements Callable<Integer> {
-    static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-            .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE)
-            .disable(YAMLGenerator.Feature.SPLIT_LINES)
-            .build());
+    /** Built on first use: picocli instantiates every subcommand at start, and `run` has no use for it. */
+    private static final class Yaml {
+        static final ObjectMapper MAPPER = new ObjectMapper(YAMLFactory.builder()
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE)
+                .disable(YAMLGenerator.Feature.SPLIT_LINES)
+                .build());
+    }
 
     @Mixin
     private ConfigOption config;
@@ -83,7 +86,7 @@ final class IstioCommand implements Callable<Integer> {
 
     static String toYaml(List<ObjectNode> objects) {
         StringWriter out = new StringWriter();
-        try (SequenceWriter w = YAML.writer().writeValues(out)) {
+        try (SequenceWriter w = Yaml.MAPPER.writer().writeValues(out)) {
             for (ObjectNode o : objects) {
                 w.write(o);
             }

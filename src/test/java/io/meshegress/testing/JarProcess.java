@@ -51,6 +51,31 @@ public final class JarProcess implements AutoCloseable {
         return new JarProcess(new ProcessBuilder(command).start());
     }
 
+    /**
+     * Starts the jar through {@code bin/mesh-egress}, the launcher that adds a class-data-sharing archive, with
+     * the jar and the JVM given to it by environment.
+     */
+    public static JarProcess startLauncher(java.util.Map<String, String> env, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of("bin", "mesh-egress").toAbsolutePath().toString());
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().put("MESH_EGRESS_JAR", jar().toAbsolutePath().toString());
+        pb.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        pb.environment().putAll(env);
+        return new JarProcess(pb.start());
+    }
+
+    /** Waits for the end of a process started here (at most 60 s) and returns its exit status. */
+    public int awaitExit() throws InterruptedException {
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            close();
+            throw new IllegalStateException("mesh-egress did not finish");
+        }
+        drained();
+        return process.exitValue();
+    }
+
     /** Runs a command to its end (at most 60 s) and returns it. */
     public static JarProcess runToEnd(String... args) throws Exception {
         JarProcess p = start(args);
