@@ -1,6 +1,9 @@
 package io.meshegress.cli;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,8 +15,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "Egress proxy for Kubernetes and Istio service meshes: CONNECT, Host-routed HTTP and TLS "
-                + "passthrough by SNI, from one config file.",
-        subcommands = {RunCommand.class, CheckCommand.class, IstioCommand.class, CommandLine.HelpCommand.class})
+                + "passthrough by SNI, from one config file.")
 public final class Main implements Runnable {
     public static final int OK = 0;
     public static final int RUNTIME_FAILURE = 1;
@@ -42,7 +44,22 @@ public final class Main implements Runnable {
 
     /** As {@link #execute(String...)}, writing to the given streams (tests capture them). */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cli = new CommandLine(new Main()).setOut(out).setErr(err);
+        CommandLine cli = new CommandLine(new Main());
+        // picocli builds a command's model by reflection, which is slow for classes outside the class-data
+        // archive (picocli's own are too old to be archived): build only the command being run, and all of
+        // them when the first word names none (help, usage errors).
+        Map<String, Supplier<Object>> commands = new LinkedHashMap<>();
+        commands.put("run", RunCommand::new);
+        commands.put("check", CheckCommand::new);
+        commands.put("istio", IstioCommand::new);
+        commands.put("help", CommandLine.HelpCommand::new);
+        Supplier<Object> only = args.length > 0 && !args[0].equals("help") ? commands.get(args[0]) : null;
+        if (only != null) {
+            cli.addSubcommand(args[0], only.get());
+        } else {
+            commands.forEach((name, command) -> cli.addSubcommand(name, command.get()));
+        }
+        cli.setOut(out).setErr(err);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("mesh-egress: " + e.getMessage());
             return RUNTIME_FAILURE;

@@ -5,13 +5,9 @@ import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.observe.ProxyMetrics;
 import java.io.IOException;
-import java.nio.file.ClosedWatchServiceException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -20,16 +16,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reloads the config file when it changes, and on request (SIGHUP). It watches the file's directory rather than
- * the file: a Kubernetes ConfigMap volume swaps a {@code ..data} symlink and never writes the file itself, so
- * an event for the file's name or for a name starting with {@code ..} (and, in case events are lost, a check
- * every few seconds) leads to comparing the file's content with what was last applied. Events for other names
- * are ignored: an access log written beside the config would otherwise cost a read per flush. An invalid file is logged as the same one-line error `check`
- * prints, counted, and changes nothing.
+ * Reloads the config file when it changes, and on request (SIGHUP). Once a second it looks at the file's
+ * identity, size and modification time (following symlinks, so a Kubernetes ConfigMap volume's {@code ..data}
+ * swap shows as a new file); on a difference, and every {@value #FULL_CHECK_EVERY} looks regardless, it compares
+ * the file's content with what was last applied. Polling one file costs a stat per second, where a directory
+ * watch would wake two threads for every write to any file beside the config (an access log, say). An invalid
+ * file is logged as the same one-line error `check` prints, counted, and changes nothing.
  */
 public final class ConfigReloader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigReloader.class);
-    private static final long POLL_MS = 2000;
+    private static final long POLL_MS = 1000;
+    static final int FULL_CHECK_EVERY = 10;
     private static final long SETTLE_MS = 150;
 
     /** Applies a config that parsed; throws if it cannot (a listener that cannot bind, say). */
@@ -51,7 +48,6 @@ public final class ConfigReloader implements AutoCloseable {
     private final Thread watcher;
     private volatile boolean closed;
     private byte[] lastSeen;
-    private WatchService watchService;
 
     public ConfigReloader(Path file, byte[] loadedContent, Adjuster adjuster, Applier applier, ProxyMetrics metrics) {
         this.file = file;
@@ -127,30 +123,18 @@ public final class ConfigReloader implements AutoCloseable {
     }
 
     private void watch() {
-        Path dir = file.toAbsolutePath().getParent();
-        try {
-            watchService = FileSystems.getDefault().newWatchService();
-            dir.register(watchService, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
-                    StandardWatchEventKinds.ENTRY_DELETE);
-        } catch (IOException e) {
-            LOG.warn("cannot watch {} ({}); checking it every {} ms instead", dir, e.getMessage(), POLL_MS);
-        }
+        FileVersion seen = FileVersion.of(file);
+        int sinceFullCheck = 0;
         while (!closed) {
             try {
-                WatchKey key = watchService == null ? null : watchService.poll(POLL_MS, TimeUnit.MILLISECONDS);
-                if (watchService == null) {
-                    TimeUnit.MILLISECONDS.sleep(POLL_MS);
+                TimeUnit.MILLISECONDS.sleep(POLL_MS);
+                FileVersion now = FileVersion.of(file);
+                if (!now.equals(seen) || ++sinceFullCheck >= FULL_CHECK_EVERY) {
+                    seen = now;
+                    sinceFullCheck = 0;
+                    reload("file changed", false);
                 }
-                if (key != null) {
-                    boolean relevant = key.pollEvents().stream().anyMatch(e -> concernsConfig(e.context(), file));
-                    key.reset();
-                    if (relevant) {
-                        reload("file changed", false);
-                    }
-                } else {
-                    reload("file changed (periodic check)", false);
-                }
-            } catch (InterruptedException | ClosedWatchServiceException e) {
+            } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
                 LOG.error("config watcher: {}", e.toString());
@@ -158,16 +142,16 @@ public final class ConfigReloader implements AutoCloseable {
         }
     }
 
-    /**
-     * Whether a directory event may have changed the config file: the file's own name, a ConfigMap volume's
-     * {@code ..data} swap (or any {@code ..} name), or an overflow, whose context is null (events were lost).
-     */
-    static boolean concernsConfig(Object eventContext, Path file) {
-        if (!(eventContext instanceof Path)) {
-            return true;
+    /** What a stat tells of the file: a change in any of it is worth reading the file for. */
+    record FileVersion(Object key, long modifiedNanos, long size) {
+        static FileVersion of(Path file) {
+            try {
+                BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+                return new FileVersion(a.fileKey(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), a.size());
+            } catch (IOException e) {
+                return new FileVersion(null, -1, -1); // missing for now (mid-swap, say)
+            }
         }
-        String name = eventContext.toString();
-        return name.startsWith("..") || name.equals(String.valueOf(file.getFileName()));
     }
 
     private static byte[] digest(byte[] content) {
@@ -182,12 +166,5 @@ public final class ConfigReloader implements AutoCloseable {
     public void close() {
         closed = true;
         watcher.interrupt();
-        if (watchService != null) {
-            try {
-                watchService.close();
-            } catch (IOException e) {
-                // closing anyway
-            }
-        }
     }
 }

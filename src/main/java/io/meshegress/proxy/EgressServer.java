@@ -13,12 +13,17 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.unix.Errors;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
 import java.net.BindException;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,21 +53,20 @@ public final class EgressServer implements AutoCloseable {
     }
 
     private final Transport transport;
-    private final EventLoopGroup acceptors;
+    /** Each loop accepts and serves its own connections (see {@link #bind}). */
     private final EventLoopGroup workers;
     private final AccessLog accessLog;
     private final ProxyMetrics metrics;
     private final Admission admission;
     private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicReference<ProxyRuntime> runtime = new AtomicReference<>();
-    private final Map<String, Channel> bound = new LinkedHashMap<>();
+    private final Map<String, List<Channel>> bound = new LinkedHashMap<>();
     private final Map<String, BoundListener> boundInfo = new LinkedHashMap<>();
     private volatile boolean ready;
     private volatile boolean closed;
 
     private EgressServer(Transport transport, AccessLog accessLog, ProxyMetrics metrics) {
         this.transport = transport;
-        this.acceptors = transport.newGroup(1);
         this.workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
         this.accessLog = accessLog;
         this.metrics = metrics;
@@ -177,15 +181,68 @@ public final class EgressServer implements AutoCloseable {
         return ListenAddress.parse(key.substring(key.indexOf(' ') + 1));
     }
 
+    /**
+     * Binds a listener. With epoll and more than one event loop, every loop gets its own socket on the address
+     * (SO_REUSEPORT) and serves the connections it accepts itself, so that no connection is handed from an
+     * accepting thread to a serving one (two context switches per connection, which cost more than the rest of
+     * a short TLS connection's work here). Otherwise one socket; its loop hands connections round the others.
+     */
     private void bind(ListenerSpec spec) throws ListenerBindException {
+        List<EventLoop> loops = new ArrayList<>();
+        if (transport.reusePort()) {
+            workers.forEach(e -> loops.add((EventLoop) e));
+        }
+        List<Channel> channels = new ArrayList<>();
+        InetSocketAddress address = spec.address().socketAddress();
+        if (loops.size() <= 1) {
+            channels.add(bindOne(spec, address, workers, false));
+        } else {
+            ensureFree(spec, address);
+            try {
+                for (EventLoop loop : loops) {
+                    Channel ch = bindOne(spec, address, loop, true);
+                    channels.add(ch);
+                    // Port 0 picks a port once; the other loops join that one.
+                    address = (InetSocketAddress) ch.localAddress();
+                }
+            } catch (ListenerBindException e) {
+                channels.forEach(ch -> ch.close().awaitUninterruptibly());
+                throw e;
+            }
+        }
+        bound.put(spec.key(), channels);
+        boundInfo.put(spec.key(), new BoundListener(spec.kind(), (InetSocketAddress) channels.get(0).localAddress(),
+                spec.description()));
+        LOG.info("listening: {}", spec.description());
+    }
+
+    /**
+     * SO_REUSEPORT would let this process share an address with another that also set it (a second
+     * mesh-egress, say) and silently split the traffic: a plain bind first finds anyone already there.
+     */
+    private static void ensureFree(ListenerSpec spec, InetSocketAddress address) throws ListenerBindException {
+        if (address.getPort() == 0) {
+            return;
+        }
+        try (ServerSocketChannel probe = ServerSocketChannel.open()) {
+            probe.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            probe.bind(address);
+        } catch (IOException e) {
+            String why = isAddressInUse(e) ? " is already in use" : ": cannot listen (" + e.getMessage() + ")";
+            throw new ListenerBindException(spec.address() + why, e);
+        }
+    }
+
+    private Channel bindOne(ListenerSpec spec, InetSocketAddress address, EventLoopGroup group, boolean reusePort)
+            throws ListenerBindException {
         ServerBootstrap b = new ServerBootstrap()
-                .group(acceptors, workers)
+                .group(group, group)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                // TCP_NODELAY is Netty's default on Linux; setting it again costs a system call per connection.
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, Transport.RECEIVE_SIZES)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
@@ -196,24 +253,23 @@ public final class EgressServer implements AutoCloseable {
                         ch.pipeline().addLast(spec.initializer());
                     }
                 });
-        var future = b.bind(spec.address().socketAddress()).awaitUninterruptibly();
+        if (reusePort) {
+            b.option(EpollChannelOption.SO_REUSEPORT, true);
+        }
+        var future = b.bind(address).awaitUninterruptibly();
         if (!future.isSuccess()) {
             Throwable cause = future.cause();
             String why = isAddressInUse(cause) ? " is already in use" : ": cannot listen (" + cause.getMessage() + ")";
             throw new ListenerBindException(spec.address() + why, cause);
         }
-        Channel ch = future.channel();
-        bound.put(spec.key(), ch);
-        boundInfo.put(spec.key(), new BoundListener(spec.kind(), (InetSocketAddress) ch.localAddress(),
-                spec.description()));
-        LOG.info("listening: {}", spec.description());
+        return future.channel();
     }
 
     private void unbind(String key) {
-        Channel ch = bound.remove(key);
+        List<Channel> channels = bound.remove(key);
         boundInfo.remove(key);
-        if (ch != null) {
-            ch.close().awaitUninterruptibly();
+        if (channels != null) {
+            channels.forEach(ch -> ch.close().awaitUninterruptibly());
             LOG.info("stopped listening: {} (its open connections continue)", key);
         }
     }
@@ -293,8 +349,6 @@ public final class EgressServer implements AutoCloseable {
             rt.resolver().close();
         }
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-        acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

@@ -50,12 +50,17 @@ public record Transport(String name,
                 NioSocketChannel.class, NioDatagramChannel.class);
     }
 
-    /** Event loops on daemon threads: the process lives as long as its main thread, never longer. */
+    /** Whether listeners can open one socket per event loop on the same address (SO_REUSEPORT). */
+    public boolean reusePort() {
+        return name.equals("epoll");
+    }
+
     /** Prepares a freshly registered connection of this transport (see {@link EpollInterestFix}). */
     public void prepare(io.netty.channel.Channel ch) {
         EpollInterestFix.apply(ch);
     }
 
+    /** Event loops on daemon threads: the process lives as long as its main thread, never longer. */
     public MultiThreadIoEventLoopGroup newGroup(int threads) {
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("mesh-egress-io", true),
                 ioHandlerFactory.get());

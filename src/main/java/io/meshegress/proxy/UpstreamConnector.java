@@ -103,9 +103,8 @@ public final class UpstreamConnector {
         ChannelFuture cf = new Bootstrap()
                 .group(loop)
                 .channel(transport.socketChannel())
-                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.AUTO_READ, false) // TCP_NODELAY: Netty's default on Linux
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, Transport.RECEIVE_SIZES)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
