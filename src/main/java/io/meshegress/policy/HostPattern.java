@@ -115,15 +115,32 @@ public record HostPattern(Kind kind, String value) {
 
     private static Optional<String> toAsciiName(String name) {
         String ascii;
-        try {
-            ascii = IDN.toASCII(name, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
+        if (isAscii(name)) {
+            // What every request brings: IDN.toASCII would return it unchanged, at the cost of a copy per label.
+            ascii = name.toLowerCase(Locale.ROOT);
+        } else {
+            try {
+                ascii = IDN.toASCII(name, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
+            } catch (IllegalArgumentException e) {
+                return Optional.empty();
+            }
         }
         return nameProblem(ascii) == null ? Optional.of(ascii) : Optional.empty();
     }
 
-    /** Why a name is not a DNS name, or null if it is one. Underscores are tolerated: real names use them. */
+    private static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Why a name is not a DNS name, or null if it is one. Underscores are tolerated: real names use them. One
+     * pass over the characters, allocating only to describe a problem (it runs for every request).
+     */
     static String nameProblem(String name) {
         if (name.isEmpty()) {
             return "empty name";
@@ -131,24 +148,28 @@ public record HostPattern(Kind kind, String value) {
         if (name.length() > 253) {
             return "longer than 253 characters";
         }
-        for (String label : name.split("\\.", -1)) {
-            if (label.isEmpty()) {
-                return "empty label";
-            }
-            if (label.length() > 63) {
-                return "label longer than 63 characters";
-            }
-            if (label.startsWith("-") || label.endsWith("-")) {
-                return "label \"" + label + "\" starts or ends with '-'";
-            }
-            for (int i = 0; i < label.length(); i++) {
-                char c = label.charAt(i);
+        int start = 0;
+        for (int i = 0; i <= name.length(); i++) {
+            if (i < name.length() && name.charAt(i) != '.') {
+                char c = name.charAt(i);
                 boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
                         || c == '-' || c == '_';
                 if (!ok) {
                     return "character '" + c + "' is not allowed in a host name";
                 }
+                continue;
             }
+            int length = i - start;
+            if (length == 0) {
+                return "empty label";
+            }
+            if (length > 63) {
+                return "label longer than 63 characters";
+            }
+            if (name.charAt(start) == '-' || name.charAt(i - 1) == '-') {
+                return "label \"" + name.substring(start, i) + "\" starts or ends with '-'";
+            }
+            start = i + 1;
         }
         return null;
     }

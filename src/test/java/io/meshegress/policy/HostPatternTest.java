@@ -52,4 +52,29 @@ class HostPatternTest {
     void invalidHostsDoNotNormalize(String host) {
         assertThat(HostPattern.normalizeHost(host)).isEmpty();
     }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "a..b                | empty label",
+            "-a.b                | label \"-a\" starts or ends with '-'",
+            "a.b-                | label \"b-\" starts or ends with '-'",
+            "a b.c               | character ' ' is not allowed in a host name",
+            "www.qq.com          | ",
+            "_dmarc.Example.COM  | "})
+    void nameProblemsAreNamed(String name, String problem) {
+        assertThat(HostPattern.nameProblem(name)).isEqualTo(problem);
+    }
+
+    @org.junit.jupiter.api.Test
+    void longLabelsAndNamesAreProblems() {
+        assertThat(HostPattern.nameProblem("a".repeat(64) + ".com")).isEqualTo("label longer than 63 characters");
+        assertThat(HostPattern.nameProblem("a".repeat(63) + ".com")).isNull();
+        assertThat(HostPattern.nameProblem(("a".repeat(60) + ".").repeat(5))).isEqualTo("longer than 253 characters");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"Www.QQ.com, www.qq.com", "WWW.BÜCHER.de., www.xn--bcher-kva.de", "xn--bcher-kva.de, xn--bcher-kva.de"})
+    void asciiAndUnicodeNamesNormalizeAlike(String host, String normalized) {
+        assertThat(HostPattern.normalizeHost(host)).contains(normalized);
+    }
 }
