@@ -125,7 +125,12 @@ public final class JarProcess implements AutoCloseable {
     private String awaitLine(List<String> lines, Predicate<String> match) {
         return Awaitility.await("a line in " + (lines == err ? "stderr" : "stdout") + "; stderr so far: " + err)
                 .atMost(Duration.ofSeconds(20))
-                .failFast("mesh-egress exited: " + err, () -> !process.isAlive() && lines.stream().noneMatch(match))
+                .failFast(() -> {
+                    if (!process.isAlive() && lines.stream().noneMatch(match)) {
+                        drained(); // what it printed before exiting says why
+                        throw new AssertionError("mesh-egress exited with " + process.exitValue() + "; stderr: " + err);
+                    }
+                })
                 .until(() -> lines.stream().filter(match).findFirst().orElse(null), l -> l != null);
     }
 
