@@ -2,6 +2,7 @@ package io.meshegress.proxy;
 
 import io.meshegress.config.EgressConfig;
 import io.meshegress.dns.EgressResolver;
+import io.meshegress.observe.ProxyMetrics;
 import io.meshegress.policy.Decision;
 import io.meshegress.policy.EgressPolicy;
 import io.netty.bootstrap.Bootstrap;
@@ -13,10 +14,9 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
-import io.meshegress.observe.ProxyMetrics;
 import java.net.InetAddress;
-import java.time.Duration;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
