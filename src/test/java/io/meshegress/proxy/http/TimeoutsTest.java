@@ -124,6 +124,12 @@ class TimeoutsTest {
         s.getOutputStream().flush();
     }
 
+    /** Waits out {@code period} while checking that the proxy sends nothing on the connection. */
+    private static void quietFor(Socket s, Duration period) {
+        Awaitility.await().during(period).atMost(period.plusSeconds(2))
+                .until(() -> s.getInputStream().available(), n -> n == 0);
+    }
+
     private static long millisSince(long nanos) {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
     }
@@ -150,7 +156,8 @@ class TimeoutsTest {
             for (int i = 0; i < 2 * IDLE_MS / 400; i++) {
                 send(s, "GET /n" + i + " HTTP/1.1\r\nHost: busy.qq.test:8090\r\n\r\n");
                 assertThat(Response.read(s.getInputStream()).body()).isEqualTo("ok");
-                Thread.sleep(400); // the pacing under test, not a wait for a result
+                // The pause under test: the proxy must stay quiet (no close, nothing unasked) through it.
+                quietFor(s, Duration.ofMillis(400));
             }
             assertThat(millisSince(start)).isGreaterThan(IDLE_MS);
             send(s, "GET /last HTTP/1.1\r\nHost: busy.qq.test:8090\r\n\r\n");
@@ -163,7 +170,8 @@ class TimeoutsTest {
         try (Socket s = client()) {
             send(s, "GET /1 HTTP/1.1\r\nHost: head.qq.test:8090\r\n\r\n");
             assertThat(Response.read(s.getInputStream()).body()).isEqualTo("ok");
-            Thread.sleep(1000); // longer than timeouts.handshake, shorter than timeouts.idle
+            // Longer than timeouts.handshake, shorter than timeouts.idle: no 408 may come meanwhile.
+            quietFor(s, Duration.ofMillis(1000));
             send(s, "GET /2 HTTP/1.1\r\nHost: head.qq.test:8090\r\n\r\n");
             assertThat(Response.read(s.getInputStream()).body()).isEqualTo("ok");
             long started = System.nanoTime();
@@ -181,16 +189,18 @@ class TimeoutsTest {
             assertThat(Response.readHeadOnly(s.getInputStream()).status()).isEqualTo(200);
             long start = System.nanoTime();
             int sent = 0;
+            long lastEcho = start;
             while (millisSince(start) < 2 * IDLE_MS) {
                 send(s, "x");
                 assertThat(s.getInputStream().read()).isEqualTo('x');
+                lastEcho = System.nanoTime();
                 sent++;
-                Thread.sleep(400); // the pacing under test
+                quietFor(s, Duration.ofMillis(400)); // the trickle's pause: nothing may arrive unasked
             }
             assertThat(sent).isGreaterThan(4);
-            long quiet = System.nanoTime();
+            // Silence since the last byte: the proxy ends the tunnel timeouts.idle after it.
             assertThat(s.getInputStream().read()).isEqualTo(-1);
-            assertThat(millisSince(quiet)).isBetween(IDLE_MS - 500, IDLE_MS + 3000);
+            assertThat(millisSince(lastEcho)).isBetween(IDLE_MS - 300, IDLE_MS + 3000);
         }
     }
 
@@ -220,7 +230,11 @@ class TimeoutsTest {
                 int n = in.readNBytes(buf, 0, (int) Math.min(buf.length, block.length - received));
                 assertThat(n).as("bytes after %d ms", millisSince(start)).isPositive();
                 received += n;
-                Thread.sleep(400); // the slow reader under test
+                if (received < block.length) {
+                    // The slow reader: back after 400 ms, when more of the echo must be waiting for it.
+                    Awaitility.await().pollDelay(Duration.ofMillis(400)).atMost(Duration.ofSeconds(5))
+                            .until(in::available, waiting -> waiting > 0);
+                }
             }
             writer.join(10_000);
             assertThat(received).isEqualTo(block.length);
