@@ -6,9 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code timeouts.idle}: fires {@link IdleStateEvent#ALL_IDLE_STATE_EVENT} once no byte has moved either way
@@ -23,7 +21,7 @@ public final class IdleTimeout extends ChannelDuplexHandler {
     private final long timeoutNanos;
     private final Channel peer;
     private ChannelHandlerContext ctx;
-    private ScheduledFuture<?> timer;
+    private final DeadlineTimer timer = new DeadlineTimer();
     private long lastActivity;
     private long lastPending;
 
@@ -51,8 +49,8 @@ public final class IdleTimeout extends ChannelDuplexHandler {
 
     private void start() {
         lastActivity = System.nanoTime();
-        if (timer == null) {
-            timer = ctx.executor().schedule(this::check, timeoutNanos, TimeUnit.NANOSECONDS);
+        if (!timer.armed()) {
+            timer.arm(ctx.executor(), timeoutNanos, this::check);
         }
     }
 
@@ -69,7 +67,6 @@ public final class IdleTimeout extends ChannelDuplexHandler {
     }
 
     private void check() {
-        timer = null;
         if (!ctx.channel().isOpen()) {
             return;
         }
@@ -86,7 +83,7 @@ public final class IdleTimeout extends ChannelDuplexHandler {
             idleFor = 0;
         }
         if (ctx.channel().isOpen()) {
-            timer = ctx.executor().schedule(this::check, timeoutNanos - idleFor, TimeUnit.NANOSECONDS);
+            timer.arm(ctx.executor(), timeoutNanos - idleFor, this::check);
         }
     }
 
@@ -95,21 +92,14 @@ public final class IdleTimeout extends ChannelDuplexHandler {
         return out == null ? 0 : out.totalPendingWriteBytes();
     }
 
-    private void cancel() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
-    }
-
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancel();
+        timer.cancel();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        cancel();
+        timer.cancel();
         super.channelInactive(ctx);
     }
 }

@@ -1,18 +1,17 @@
 package io.meshegress.proxy.http;
 
+import io.meshegress.proxy.DeadlineTimer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code timeouts.handshake} for request heads: a new connection must deliver its first head in time, and on a
  * kept-alive connection the clock starts with the first byte of the next request (waiting between requests is
  * {@code timeouts.idle}'s business). Sits before the decoder, so it sees raw bytes.
  *
- * <p>A request only moves a deadline; one timer per connection wakes when a deadline could have passed and
- * sleeps again for what is left, so a busy kept-alive connection schedules nothing per request.
+ * <p>A request only moves a deadline; one {@link DeadlineTimer} per connection wakes when a deadline could have
+ * passed and sleeps again for what is left, so a busy kept-alive connection schedules nothing per request.
  */
 final class HeadTimeout extends ChannelInboundHandlerAdapter {
     private static final long NONE = 0;
@@ -22,7 +21,7 @@ final class HeadTimeout extends ChannelInboundHandlerAdapter {
     private boolean awaitingHead = true;
     /** When the head now awaited must be complete, or NONE while no head is in progress. */
     private long deadline = NONE;
-    private ScheduledFuture<?> timer;
+    private final DeadlineTimer timer = new DeadlineTimer();
     private ChannelHandlerContext ctx;
 
     HeadTimeout(Duration timeout, Runnable onTimeout) {
@@ -66,13 +65,12 @@ final class HeadTimeout extends ChannelInboundHandlerAdapter {
         if (deadline == NONE) {
             deadline = 1;
         }
-        if (timer == null) {
-            timer = ctx.executor().schedule(this::check, timeoutNanos, TimeUnit.NANOSECONDS);
+        if (!timer.armed()) {
+            timer.arm(ctx.executor(), timeoutNanos, this::check);
         }
     }
 
     private void check() {
-        timer = null;
         if (!awaitingHead || deadline == NONE || !ctx.channel().isActive()) {
             return; // the next head arms it again
         }
@@ -81,25 +79,18 @@ final class HeadTimeout extends ChannelInboundHandlerAdapter {
             deadline = NONE;
             onTimeout.run();
         } else {
-            timer = ctx.executor().schedule(this::check, left, TimeUnit.NANOSECONDS);
-        }
-    }
-
-    private void cancel() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
+            timer.arm(ctx.executor(), left, this::check);
         }
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancel();
+        timer.cancel();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        cancel();
+        timer.cancel();
         super.channelInactive(ctx);
     }
 }
