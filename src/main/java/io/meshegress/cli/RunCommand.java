@@ -4,6 +4,7 @@ import io.meshegress.config.ConfigException;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.config.ListenAddress;
 import io.meshegress.control.ConfigReloader;
+import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.AccessLogWriter;
 import io.meshegress.observe.ProxyMetrics;
 import io.meshegress.proxy.EgressServer;
@@ -90,7 +91,7 @@ final class RunCommand implements Callable<Integer> {
         }
         EgressServer server;
         try {
-            server = EgressServer.start(cfg, accessLog, metrics);
+            server = EgressServer.start(cfg, AccessLog.metered(metrics, accessLog::write), metrics);
         } catch (ListenerBindException e) {
             spec.commandLine().getErr().println("mesh-egress: " + e.getMessage());
             accessLog.close();

@@ -24,7 +24,7 @@ import java.util.concurrent.locks.LockSupport;
  * would hold up the event loop and show in its tail latency). When the queue is full a line is dropped and counted ({@code meshegress_access_log_dropped_total})
  * rather than stalling traffic.
  */
-public final class AccessLogWriter implements AccessLog, AutoCloseable {
+public final class AccessLogWriter implements AutoCloseable {
     private static final int QUEUE = 65_536;
     static final long BATCH_MS = 10;
 
@@ -58,22 +58,11 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
         return new AccessLogWriter(new BufferedWriter(w, 64 * 1024), !format.equals("text"), metrics);
     }
 
-    @Override
-    public void log(AccessEntry entry) {
-        metrics.finished(entry);
+    /** Queues an entry for writing; never blocks (a full queue drops it, counted). */
+    public void write(AccessEntry entry) {
         if (!queue.offer(entry)) {
             metrics.accessLogDropped();
         }
-    }
-
-    @Override
-    public void tunnelOpened(String listener) {
-        metrics.tunnelOpened(listener);
-    }
-
-    @Override
-    public void tunnelClosed(String listener) {
-        metrics.tunnelClosed(listener);
     }
 
     private void drain() {

@@ -19,23 +19,7 @@ public final class ProxyUnderTest implements AutoCloseable {
 
     public ProxyUnderTest(String yaml) throws Exception {
         EgressConfig config = ConfigLoader.parse("test.yaml", yaml);
-        this.server = EgressServer.start(config, new AccessLog() {
-            @Override
-            public void log(AccessEntry entry) {
-                metrics.finished(entry);
-                entries.add(entry);
-            }
-
-            @Override
-            public void tunnelOpened(String listener) {
-                metrics.tunnelOpened(listener);
-            }
-
-            @Override
-            public void tunnelClosed(String listener) {
-                metrics.tunnelClosed(listener);
-            }
-        }, metrics);
+        this.server = EgressServer.start(config, AccessLog.metered(metrics, entries::add), metrics);
     }
 
     public ProxyMetrics metrics() {
