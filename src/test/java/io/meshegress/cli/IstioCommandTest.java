@@ -2,6 +2,7 @@ package io.meshegress.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.meshegress.testing.Configs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,20 +25,7 @@ class IstioCommandTest {
         return f;
     }
 
-    static final String WRITEUP = """
-            http:
-              listen: "0.0.0.0:8080"
-            sni:
-              - listen: "0.0.0.0:8443"
-                upstreamPort: 443
-            mesh:
-              proxy:
-                addresses: ["10.0.0.1"]
-              destinations:
-                - hosts: ["*.qq.com"]
-                  http: [80]
-                  tls: [443]
-            """;
+    static final String WRITEUP = Configs.WRITEUP;
 
     @Test
     void writesTheManifestsToStdout() throws Exception {

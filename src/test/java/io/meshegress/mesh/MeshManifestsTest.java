@@ -10,6 +10,7 @@ import io.meshegress.config.ConfigException;
 import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.config.ListenAddress;
+import io.meshegress.testing.Configs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,20 +37,7 @@ class MeshManifestsTest {
                         () -> new AssertionError("no " + kind + " " + name));
     }
 
-    static final String WRITEUP = """
-            http:
-              listen: "0.0.0.0:8080"
-            sni:
-              - listen: "0.0.0.0:8443"
-                upstreamPort: 443
-            mesh:
-              proxy:
-                addresses: ["10.0.0.1"]
-              destinations:
-                - hosts: ["*.qq.com"]
-                  http: [80]
-                  tls: [443]
-            """;
+    static final String WRITEUP = Configs.WRITEUP;
 
     @Test
     void theWriteUpsCaseRoutesAsItIntends() throws Exception {
