@@ -18,30 +18,54 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.meshegress.observe.ProxyMetrics;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
  * The admin listener's pipeline: {@code GET /healthz} answers while the process serves, {@code GET /readyz}
  * 200 while ready and 503 while starting or draining, {@code GET /metrics} the Prometheus text format.
+ *
+ * <p>Every connection is bounded: the client's FIN closes it once the answers are written (the listeners share
+ * half-closure, which a prober that closes first would otherwise leave in CLOSE-WAIT for ever), one idle for
+ * {@code admin.idleTimeout} is closed, and at most {@code admin.maxConnections} are open at once; more are
+ * closed at accept. Kubelet probes and scrapes hold one or two each.
  */
 public final class AdminServer extends ChannelInitializer<SocketChannel> {
     private final Supplier<Boolean> ready;
     private final ProxyMetrics metrics;
+    private final long idleMillis;
+    private final int maxConnections;
+    private final AtomicInteger open = new AtomicInteger();
 
-    public AdminServer(Supplier<Boolean> ready, ProxyMetrics metrics) {
+    public AdminServer(Supplier<Boolean> ready, ProxyMetrics metrics, Duration idleTimeout, int maxConnections) {
         this.ready = ready;
         this.metrics = metrics;
+        this.idleMillis = idleTimeout.toMillis();
+        this.maxConnections = maxConnections;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        if (open.incrementAndGet() > maxConnections) {
+            open.decrementAndGet();
+            ch.close();
+            return;
+        }
+        ch.closeFuture().addListener(f -> open.decrementAndGet());
         ch.config().setAutoRead(true);
         ch.pipeline()
+                .addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
                 .addLast(new HttpServerCodec(4096, 8192, 8192))
                 .addLast(new HttpObjectAggregator(8192))
                 .addLast(new Endpoints());
     }
+
 
     private final class Endpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
@@ -79,6 +103,18 @@ public final class AdminServer extends ChannelInitializer<SocketChannel> {
             r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN + "; charset=utf-8");
             r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
             return r;
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent) {
+                // The client is done asking: close once everything answered so far is written.
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            } else if (evt instanceof IdleStateEvent) {
+                ctx.close();
+            } else {
+                ctx.fireUserEventTriggered(evt);
+            }
         }
 
         @Override

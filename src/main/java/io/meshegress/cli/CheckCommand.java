@@ -9,6 +9,8 @@ import io.meshegress.policy.HostPattern;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshegress.dns.EgressResolver;
 import io.meshegress.proxy.Transport;
+import io.meshegress.proxy.http.RequestTarget;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.Future;
@@ -136,7 +138,7 @@ final class CheckCommand implements Callable<Integer> {
         for (EgressConfig.SniListener s : cfg.sni()) {
             String via = t.display(s.upstreamPort()) + " via sni " + s.listen() + ": ";
             if (t.port != null && t.port != s.upstreamPort()) {
-                out.println(t.host + ":" + t.port + " via sni " + s.listen() + ": not reachable (this listener always "
+                out.println(t.display(t.port) + " via sni " + s.listen() + ": not reachable (this listener always "
                         + "connects to port " + s.upstreamPort() + ")");
                 continue;
             }
@@ -144,10 +146,10 @@ final class CheckCommand implements Callable<Integer> {
         }
         if (cfg.http() != null) {
             int plainPort = t.port == null ? 80 : t.port;
-            out.println(t.host + ":" + plainPort + " via http " + cfg.http().listen() + " plain HTTP: "
+            out.println(t.display(plainPort) + " via http " + cfg.http().listen() + " plain HTTP: "
                     + verdict(policy.checkName(t.host, plainPort)));
             int port = t.port == null ? 443 : t.port;
-            String via = t.host + ":" + port + " via http " + cfg.http().listen() + " CONNECT: ";
+            String via = t.display(port) + " via http " + cfg.http().listen() + " CONNECT: ";
             if (!cfg.http().connectPorts().contains(port) && policy.destinationListingPort(t.host, port).isEmpty()) {
                 out.println(via + "refused by http.connectPorts (port " + port + " is not in "
                         + cfg.http().connectPorts() + ")");
@@ -179,27 +181,26 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     private record Target(String host, Integer port) {
+        /** HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address, read as the proxy reads a CONNECT authority. */
         static Optional<Target> parse(String text) {
-            String host = text;
-            Integer port = null;
-            int colon = text.lastIndexOf(':');
-            if (colon > 0 && text.indexOf(':') == colon) {
+            boolean withPort = text.startsWith("[") ? text.contains("]:")
+                    : text.indexOf(':') > 0 && text.indexOf(':') == text.lastIndexOf(':');
+            if (withPort) {
                 try {
-                    port = Integer.parseInt(text.substring(colon + 1));
-                } catch (NumberFormatException e) {
+                    RequestTarget t = RequestTarget.parse(HttpMethod.CONNECT, text, null);
+                    return Optional.of(new Target(t.host(), t.port()));
+                } catch (RequestTarget.Invalid e) {
                     return Optional.empty();
                 }
-                if (port < 1 || port > 65535) {
-                    return Optional.empty();
-                }
-                host = text.substring(0, colon);
             }
-            Integer p = port;
-            return HostPattern.normalizeHost(host).map(h -> new Target(h, p));
+            String host = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
+            return HostPattern.normalizeHost(host).map(h -> new Target(h, null));
         }
 
+        /** host:port, with an IPv6 literal in brackets ({@code [::1]:443}, never {@code ::1:443}). */
         String display(int defaultPort) {
-            return host + ":" + (port == null ? defaultPort : port);
+            int p = port == null ? defaultPort : port;
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + p;
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.meshegress.cli;
 
 import io.meshegress.config.ConfigException;
+import io.meshegress.config.ConfigFile;
 import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
 import java.nio.file.Path;
@@ -13,20 +14,25 @@ final class ConfigOption {
     Path file;
 
 
+    private String text;
+
+    /** The configuration: the file's text as {@link #text()} read it, parsed. */
     EgressConfig load() throws ConfigException {
-        return file == null ? ConfigLoader.embeddedDefault() : ConfigLoader.load(file);
+        return file == null ? ConfigLoader.embeddedDefault() : ConfigLoader.parse(file.toString(), text());
     }
 
-    /** The file's text as written (for the in-cluster ConfigMap). */
+    /**
+     * The file's text as written (for the in-cluster ConfigMap), read once with every check of
+     * {@link ConfigFile}, so that what is parsed is exactly what is shipped.
+     */
     String text() throws ConfigException {
         if (file == null) {
             return ConfigLoader.embeddedDefaultText();
         }
-        try {
-            return java.nio.file.Files.readString(file);
-        } catch (java.io.IOException e) {
-            throw new ConfigException(file.toString(), 0, 0, "", "cannot read: " + e.getMessage());
+        if (text == null) {
+            text = ConfigFile.read(file);
         }
+        return text;
     }
 
     String name() {

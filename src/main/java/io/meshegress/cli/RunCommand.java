@@ -61,7 +61,8 @@ final class RunCommand implements Callable<Integer> {
                 throw new ConfigException("--admin-listen", 0, 0, "", a + " collides with the listener on " + o);
             }
         }
-        return cfg.withAdmin(new EgressConfig.Admin(a));
+        return cfg.withAdmin(cfg.admin() == null ? new EgressConfig.Admin(a)
+                : new EgressConfig.Admin(a, cfg.admin().idleTimeout(), cfg.admin().maxConnections()));
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.meshegress.config;
 
+import io.meshegress.text.Quote;
+
 /**
  * A configuration problem, rendered as the one line the contract promises:
  * {@code file:line:col: key: message}. Location and key are left out where unknown.
@@ -20,6 +22,10 @@ public final class ConfigException extends Exception {
         this.problem = problem;
     }
 
+    /** Longest key path and problem text a message carries: a hostile file must not make a huge log line. */
+    private static final int MAX_KEY = 120;
+    private static final int MAX_PROBLEM = 400;
+
     private static String render(String file, int line, int column, String key, String problem) {
         StringBuilder sb = new StringBuilder(file);
         if (line > 0) {
@@ -30,9 +36,15 @@ public final class ConfigException extends Exception {
         }
         sb.append(": ");
         if (key != null && !key.isEmpty()) {
-            sb.append(key).append(": ");
+            sb.append(oneLine(key, MAX_KEY)).append(": ");
         }
-        return sb.append(problem).toString();
+        return sb.append(oneLine(problem, MAX_PROBLEM)).toString();
+    }
+
+    /** At most {@code max} characters, control characters escaped, so the message stays one short line. */
+    private static String oneLine(String text, int max) {
+        String cut = text.length() > max ? text.substring(0, max) + "..." : text;
+        return Quote.escapeControls(cut);
     }
 
     public String file() {

@@ -1,5 +1,6 @@
 package io.meshegress.config;
 
+import io.meshegress.text.Quote;
 import io.meshegress.policy.Cidr;
 import io.meshegress.policy.HostPattern;
 import io.netty.util.NetUtil;
@@ -9,8 +10,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,9 +29,16 @@ public final class ConfigLoader {
     private static final String DEFAULT_RESOURCE = "/io/meshegress/config/default.yaml";
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
+    /**
+     * Every range of the IANA IPv4 and IPv6 special-purpose address registries that is not globally reachable,
+     * plus multicast; the README lists each with the reason. Addresses that carry an IPv4 address are also
+     * judged as that address (see EmbeddedIpv4).
+     */
     static final List<String> DEFAULT_DENY_NETWORKS = List.of("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10",
-            "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4",
-            "::1/128", "fc00::/7", "fe80::/10");
+            "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24",
+            "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+            "::/128", "::1/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23",
+            "2001:db8::/32", "2002::/16", "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8");
 
     private final String file;
 
@@ -61,17 +67,9 @@ public final class ConfigLoader {
         }
     }
 
+    /** Reads (see {@link ConfigFile}: a regular file, size-capped, UTF-8, not empty) and parses a file. */
     public static EgressConfig load(Path path) throws ConfigException {
-        String name = path.toString();
-        String text;
-        try {
-            text = Files.readString(path, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(name, 0, 0, "", "no such file");
-        } catch (IOException e) {
-            throw new ConfigException(name, 0, 0, "", "cannot read: " + e.getMessage());
-        }
-        return parse(name, text);
+        return parse(path.toString(), ConfigFile.read(path));
     }
 
     public static EgressConfig parse(String file, String text) throws ConfigException {
@@ -176,8 +174,11 @@ public final class ConfigLoader {
         if (root.isExplicitNull("admin")) {
             return null;
         }
-        Fields f = fields(root.mappingOrEmpty("admin"), "listen");
-        return new EgressConfig.Admin(f.has("listen") ? listen(f.get("listen")) : defaultListen(f, "127.0.0.1:9901"));
+        Fields f = fields(root.mappingOrEmpty("admin"), "listen", "idleTimeout", "maxConnections");
+        return new EgressConfig.Admin(f.has("listen") ? listen(f.get("listen")) : defaultListen(f, "127.0.0.1:9901"),
+                f.has("idleTimeout") ? positiveDuration(f.get("idleTimeout")) : EgressConfig.Admin.DEFAULT_IDLE,
+                f.has("maxConnections") ? positiveInt(f.get("maxConnections"))
+                        : EgressConfig.Admin.DEFAULT_MAX_CONNECTIONS);
     }
 
     // ---- resolver, timeouts ----------------------------------------------------------------
@@ -195,7 +196,7 @@ public final class ConfigLoader {
                 String name = HostPattern.normalizeHost(e.key())
                         .filter(n -> !n.contains(":") && !NetUtil.isValidIpV4Address(n))
                         .orElseThrow(() -> new ConfigException(file, e.keyPosition().line(), e.keyPosition().column(),
-                                m.path() + "." + e.key(), '"' + e.key() + "\" is not a host name"));
+                                m.path() + "." + e.key(), Quote.shortly(e.key()) + " is not a host name"));
                 hosts.put(name, parseScalar(e.value(), ConfigLoader::ipAddress));
             }
         }
@@ -208,22 +209,23 @@ public final class ConfigLoader {
     private static InetAddress ipAddress(String text) {
         byte[] bytes = NetUtil.createByteArrayFromIpAddressString(text.strip());
         if (bytes == null) {
-            throw new IllegalArgumentException('"' + text + "\" is not an IP address");
+            throw new IllegalArgumentException(Quote.shortly(text) + " is not an IP address");
         }
         try {
             return InetAddress.getByAddress(bytes);
         } catch (UnknownHostException e) {
-            throw new IllegalArgumentException('"' + text + "\" is not an IP address");
+            throw new IllegalArgumentException(Quote.shortly(text) + " is not an IP address");
         }
     }
 
     private EgressConfig.Timeouts timeouts(YamlNode node) throws ConfigException {
-        Fields f = fields(node, "connect", "handshake", "idle", "drain");
+        Fields f = fields(node, "connect", "handshake", "idle", "drain", "response");
         return new EgressConfig.Timeouts(
                 f.has("connect") ? positiveDuration(f.get("connect")) : Duration.ofSeconds(10),
                 f.has("handshake") ? positiveDuration(f.get("handshake")) : Duration.ofSeconds(10),
                 f.has("idle") ? positiveDuration(f.get("idle")) : Duration.ofMinutes(10),
-                f.has("drain") ? duration(f.get("drain")) : Duration.ofSeconds(30));
+                f.has("drain") ? duration(f.get("drain")) : Duration.ofSeconds(30),
+                f.has("response") ? positiveDuration(f.get("response")) : Duration.ofSeconds(60));
     }
 
     // ---- policy, mesh ----------------------------------------------------------------------
@@ -248,7 +250,7 @@ public final class ConfigLoader {
         if (f.has("format")) {
             format = string(f.get("format"));
             if (!format.equals("json") && !format.equals("text")) {
-                throw at(f.get("format"), '"' + format + "\" is not json or text");
+                throw at(f.get("format"), Quote.shortly(format) + " is not json or text");
             }
         }
         return new EgressConfig.AccessLogConfig(destination, format);
@@ -271,7 +273,7 @@ public final class ConfigLoader {
         } catch (NumberFormatException e) {
             // fall through to the message
         }
-        throw at(node, '"' + text + "\" is not a positive whole number");
+        throw at(node, Quote.shortly(text) + " is not a positive whole number");
     }
 
     private EgressConfig.Mesh mesh(YamlNode node) throws ConfigException {
@@ -292,7 +294,7 @@ public final class ConfigLoader {
             if (p.has("image")) {
                 image = string(p.get("image"));
                 if (image.isBlank() || image.chars().anyMatch(Character::isWhitespace)) {
-                    throw at(p.get("image"), '"' + image + "\" is not a container image reference");
+                    throw at(p.get("image"), Quote.shortly(image) + " is not a container image reference");
                 }
             }
             if (p.has("replicas")) {
@@ -340,7 +342,7 @@ public final class ConfigLoader {
     private String dnsLabel(YamlNode n, String what) throws ConfigException {
         String v = string(n);
         if (v.length() > 63 || !DNS_LABEL.matcher(v).matches()) {
-            throw at(n, '"' + v + "\" is not " + what + " (lower-case letters, digits and '-', at most 63)");
+            throw at(n, Quote.shortly(v) + " is not " + what + " (lower-case letters, digits and '-', at most 63)");
         }
         return v;
     }
@@ -357,7 +359,7 @@ public final class ConfigLoader {
 
     private int port(YamlNode node) throws ConfigException {
         String text = string(node);
-        return Ports.parse(text).orElseThrow(() -> at(node, '"' + text + "\" is not a port (1-65535)"));
+        return Ports.parse(text).orElseThrow(() -> at(node, Quote.shortly(text) + " is not a port (1-65535)"));
     }
 
     private Duration duration(YamlNode node) throws ConfigException {
@@ -380,7 +382,7 @@ public final class ConfigLoader {
         if (text.equals("false")) {
             return false;
         }
-        throw at(node, '"' + text + "\" is not true or false");
+        throw at(node, Quote.shortly(text) + " is not true or false");
     }
 
     private String string(YamlNode node) throws ConfigException {

@@ -1,5 +1,6 @@
 package io.meshegress.config;
 
+import io.meshegress.text.Quote;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,7 +37,7 @@ public final class Durations {
             at = m.end();
         }
         if (t.isEmpty() || at != t.length()) {
-            throw new IllegalArgumentException('"' + text + "\" is not a duration (use e.g. 500ms, 10s, 5m, 1h)");
+            throw new IllegalArgumentException(Quote.shortly(text) + " is not a duration (use e.g. 500ms, 10s, 5m, 1h)");
         }
         return total;
     }

@@ -62,8 +62,12 @@ public record EgressConfig(
         }
     }
 
-    /** {@code drain} (extension): how long in-flight requests and tunnels may finish after SIGTERM. */
-    public record Timeouts(Duration connect, Duration handshake, Duration idle, Duration drain) {
+    /**
+     * {@code drain} (extension): how long in-flight requests and tunnels may finish after SIGTERM.
+     * {@code response}: how long an upstream may take, after the whole request reached it, to send a response
+     * head (then the client gets a 504 that names the upstream).
+     */
+    public record Timeouts(Duration connect, Duration handshake, Duration idle, Duration drain, Duration response) {
     }
 
     /**
@@ -86,7 +90,18 @@ public record EgressConfig(
     public record Limits(int connections, int connectionsPerClient) {
     }
 
-    public record Admin(ListenAddress listen) {
+    /**
+     * The admin listener. (Extension) {@code idleTimeout} closes a connection that sent nothing for that long;
+     * {@code maxConnections} caps how many are open at once (probes and scrapes need one or two each).
+     */
+    public record Admin(ListenAddress listen, Duration idleTimeout, int maxConnections) {
+        public static final Duration DEFAULT_IDLE = Duration.ofSeconds(60);
+        public static final int DEFAULT_MAX_CONNECTIONS = 64;
+
+        /** At this address with the default bounds. */
+        public Admin(ListenAddress listen) {
+            this(listen, DEFAULT_IDLE, DEFAULT_MAX_CONNECTIONS);
+        }
     }
 
     /**

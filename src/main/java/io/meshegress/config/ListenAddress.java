@@ -1,5 +1,6 @@
 package io.meshegress.config;
 
+import io.meshegress.text.Quote;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -51,18 +52,18 @@ public record ListenAddress(String host, int port) {
             }
         }
         if (!NetUtil.isValidIpV4Address(host) && !NetUtil.isValidIpV6Address(host)) {
-            throw new IllegalArgumentException('"' + text + "\": \"" + host + "\" is not an IP address");
+            throw new IllegalArgumentException(Quote.shortly(text) + ": " + Quote.shortly(host) + " is not an IP address");
         }
         int p = defaultPort;
         if (port != null) {
             p = Ports.parse(port).orElseThrow(() -> new IllegalArgumentException(
-                    '"' + text + "\": \"" + port + "\" is not a port (1-65535)"));
+                    Quote.shortly(text) + ": " + Quote.shortly(port) + " is not a port (1-65535)"));
         }
         return new ListenAddress(NetUtil.bytesToIpAddress(NetUtil.createByteArrayFromIpAddressString(host)), p);
     }
 
     private static IllegalArgumentException bad(String text, int defaultPort) {
-        return new IllegalArgumentException('"' + text + "\" is not " + (defaultPort > 0 ? "IP or IP:PORT" : "IP:PORT")
+        return new IllegalArgumentException(Quote.shortly(text) + " is not " + (defaultPort > 0 ? "IP or IP:PORT" : "IP:PORT")
                 + " (e.g. " + (defaultPort > 0 ? "\"127.0.0.1:53\"" : "\"0.0.0.0:8080\" or \"[::]:8080\"") + ")");
     }
 

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import io.meshegress.text.Quote;
 import java.io.IOException;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
@@ -61,6 +63,7 @@ final class YamlTreeReader {
     private YamlNode readValue(JsonParser parser, String path) throws IOException, ConfigException {
         JsonToken token = parser.currentToken();
         YamlNode.Position position = position(parser.currentTokenLocation());
+        refuseAnchorsAndAliases((YAMLParser) parser, path);
         switch (token) {
             case START_OBJECT: {
                 LinkedHashMap<String, YamlNode.Entry> entries = new LinkedHashMap<>();
@@ -68,6 +71,7 @@ final class YamlTreeReader {
                     String key = parser.currentName();
                     YamlNode.Position keyPosition = position(parser.currentTokenLocation());
                     String childPath = path.isEmpty() ? key : path + "." + key;
+                    refuseAnchorsAndAliases((YAMLParser) parser, childPath);
                     if (entries.containsKey(key)) {
                         throw new ConfigException(file, keyPosition.line(), keyPosition.column(), childPath,
                                 "duplicate key (first at line " + entries.get(key).keyPosition().line() + ")");
@@ -94,6 +98,22 @@ final class YamlTreeReader {
                 return new YamlNode.Scalar(parser.getText(), position, path);
             default:
                 throw error(parser.currentTokenLocation(), path, "unexpected YAML token " + token);
+        }
+    }
+
+    /**
+     * Jackson's streaming parser hands an alias over as a plain string holding the anchor's name
+     * ({@code hosts: [*api]} would read as the host "api"), and anchors let a short file expand into a huge
+     * one. Neither is needed in a file this small, so both are refused where they stand.
+     */
+    private void refuseAnchorsAndAliases(YAMLParser parser, String path) throws IOException, ConfigException {
+        if (parser.isCurrentAlias()) {
+            throw error(parser.currentTokenLocation(), path, "YAML anchors and aliases are not supported (alias "
+                    + Quote.shortly(parser.getText()) + "); write the value out");
+        }
+        if (parser.getCurrentAnchor() != null) {
+            throw error(parser.currentTokenLocation(), path, "YAML anchors and aliases are not supported (anchor "
+                    + Quote.shortly(parser.getCurrentAnchor()) + "); write the value out");
         }
     }
 

@@ -1,6 +1,7 @@
 package io.meshegress.control;
 
 import io.meshegress.config.ConfigException;
+import io.meshegress.config.ConfigFile;
 import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.observe.ProxyMetrics;
@@ -48,6 +49,8 @@ public final class ConfigReloader implements AutoCloseable {
     private final Thread watcher;
     private volatile boolean closed;
     private byte[] lastSeen;
+    /** The last read failure logged, so the periodic content check does not repeat it every few seconds. */
+    private String lastReadFailure;
 
     public ConfigReloader(Path file, byte[] loadedContent, Adjuster adjuster, Applier applier, ProxyMetrics metrics) {
         this.file = file;
@@ -72,7 +75,9 @@ public final class ConfigReloader implements AutoCloseable {
     private synchronized void reload(String why, boolean force) {
         byte[] content;
         try {
-            content = Files.readAllBytes(file);
+            // The same checks as at start (a regular file, size-capped): a FIFO or a runaway file must not tie
+            // up this thread or the heap.
+            content = ConfigFile.readBytes(file);
             byte[] seen = digest(content);
             if (!force && Arrays.equals(seen, lastSeen)) {
                 return;
@@ -80,29 +85,26 @@ public final class ConfigReloader implements AutoCloseable {
             // An editor or `echo >` truncates, then writes: read again a moment later and act only on a file
             // that has stopped changing (a ConfigMap's symlink swap is atomic and passes at once).
             TimeUnit.MILLISECONDS.sleep(SETTLE_MS);
-            byte[] again = Files.readAllBytes(file);
+            byte[] again = ConfigFile.readBytes(file);
             if (!Arrays.equals(digest(again), seen)) {
                 return;
             }
-        } catch (IOException e) {
-            if (force) {
-                fail(file + ": cannot read: " + e.getMessage());
+        } catch (ConfigException e) {
+            if (force || !e.getMessage().equals(lastReadFailure)) {
+                lastReadFailure = e.getMessage();
+                fail(e.getMessage());
             }
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
         }
+        lastReadFailure = null;
         lastSeen = digest(content);
-        if (new String(content, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
-            // Legal at start (all defaults), but on a running proxy almost surely a file caught half written.
-            fail(file + ": the file is empty; not replacing a running configuration with the defaults");
-            return;
-        }
         EgressConfig next;
         try {
-            next = adjuster.adjust(ConfigLoader.parse(file.toString(), new String(content,
-                    java.nio.charset.StandardCharsets.UTF_8)));
+            // An empty file is refused here as at start (ConfigFile.decode), never read as "all defaults".
+            next = adjuster.adjust(ConfigLoader.parse(file.toString(), ConfigFile.decode(file.toString(), content)));
         } catch (ConfigException e) {
             fail(e.getMessage());
             return;

@@ -10,6 +10,7 @@ import io.netty.resolver.dns.DefaultDnsCache;
 import io.netty.resolver.dns.DefaultDnsCnameCache;
 import io.netty.resolver.dns.DnsNameResolver;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.resolver.dns.DnsNameResolverChannelStrategy;
 import io.netty.resolver.dns.DnsNameResolverTimeoutException;
 import io.netty.resolver.dns.DnsServerAddressStreamProvider;
 import io.netty.resolver.dns.DnsServerAddressStreamProviders;
@@ -29,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * first, then DNS with Netty's resolver (one per event loop, all sharing one TTL-capped cache with negative
  * caching). With no {@code resolver.servers} it uses the system's resolv.conf and /etc/hosts.
  * Names are queried as fully qualified: search domains would cost an egress proxy several queries per name.
+ * Every resolution that goes to the network uses its own UDP socket, so its source port is random.
  */
 public final class EgressResolver implements AutoCloseable {
     private final EgressConfig.Resolver config;
@@ -114,6 +116,10 @@ public final class EgressResolver implements AutoCloseable {
     private DnsNameResolver newResolver(EventLoop loop) {
         return new DnsNameResolverBuilder(loop)
                 .datagramChannelType(transport.datagramChannel())
+                // A fresh UDP socket (a kernel-chosen random port) per resolution, not one per loop for the
+                // process's life: an off-path spoofer must then guess the port as well as the 16-bit query ID
+                // (RFC 5452 section 9.2). The cache keeps this off the hot path.
+                .datagramChannelStrategy(DnsNameResolverChannelStrategy.ChannelPerResolution)
                 .socketChannelType(transport.socketChannel())
                 .nameServerProvider(servers)
                 .hostsFileEntriesResolver(hostsFile)

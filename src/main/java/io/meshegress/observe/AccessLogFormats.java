@@ -2,6 +2,7 @@ package io.meshegress.observe;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.meshegress.text.Quote;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -53,11 +54,20 @@ public final class AccessLogFormats {
         g.writeEndObject();
     }
 
-    /** {@code time client kind host:port status decision "reason" resolved up down ms listener}. */
+    /**
+     * {@code time client kind host:port status decision "reason" resolved up down ms listener}. Every field is
+     * one line of visible text: control characters (which a reason may carry from a client, an upstream or a DNS
+     * answer) are escaped, so no value can forge a line or drive a terminal.
+     */
     public static String text(AccessEntry e) {
-        return e.time() + " " + e.client() + " " + e.kind() + " " + e.host() + ":" + e.port() + " " + e.status()
-                + (e.alert() != null ? "/" + e.alert() : "") + " " + e.decision() + " \"" + e.reason().replace('"', '\'')
-                + "\" " + (e.resolved() == null ? "-" : e.resolved()) + " up=" + e.bytesUp() + " down=" + e.bytesDown()
-                + " " + e.durationMs() + "ms " + e.listener().replace(' ', ':');
+        return e.time() + " " + visible(e.client()) + " " + e.kind() + " " + visible(e.host()) + ":" + e.port() + " "
+                + e.status() + (e.alert() != null ? "/" + e.alert() : "") + " " + e.decision() + " \""
+                + visible(e.reason()).replace('"', '\'') + "\" " + (e.resolved() == null ? "-" : visible(e.resolved()))
+                + " up=" + e.bytesUp() + " down=" + e.bytesDown() + " " + e.durationMs() + "ms "
+                + visible(e.listener()).replace(' ', ':');
+    }
+
+    private static String visible(String s) {
+        return s == null ? "-" : Quote.escapeControls(s);
     }
 }

@@ -1,5 +1,6 @@
 package io.meshegress.policy;
 
+import io.meshegress.text.Quote;
 import io.netty.util.NetUtil;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -24,7 +25,7 @@ public record Cidr(byte[] network, int prefixLength, String text) {
         String ip = slash < 0 ? t : t.substring(0, slash);
         byte[] bytes = NetUtil.createByteArrayFromIpAddressString(ip);
         if (bytes == null) {
-            throw new IllegalArgumentException('"' + text + "\" is not a CIDR (expected an address/prefix, e.g. 10.0.0.0/8)");
+            throw new IllegalArgumentException(Quote.shortly(text) + " is not a CIDR (expected an address/prefix, e.g. 10.0.0.0/8)");
         }
         int max = bytes.length * 8;
         int prefix = max;
@@ -36,12 +37,12 @@ public record Cidr(byte[] network, int prefixLength, String text) {
                 prefix = -1;
             }
             if (prefix < 0 || prefix > max || p.startsWith("+")) {
-                throw new IllegalArgumentException('"' + text + "\" is not a CIDR (the prefix length must be 0 to " + max + ")");
+                throw new IllegalArgumentException(Quote.shortly(text) + " is not a CIDR (the prefix length must be 0 to " + max + ")");
             }
         }
         byte[] masked = mask(bytes, prefix);
         if (!Arrays.equals(masked, bytes)) {
-            throw new IllegalArgumentException('"' + text + "\" is not a CIDR (host bits are set; did you mean "
+            throw new IllegalArgumentException(Quote.shortly(text) + " is not a CIDR (host bits are set; did you mean "
                     + NetUtil.bytesToIpAddress(masked) + "/" + prefix + "?)");
         }
         return new Cidr(masked, prefix, NetUtil.bytesToIpAddress(masked) + "/" + prefix);

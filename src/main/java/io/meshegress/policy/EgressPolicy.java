@@ -1,6 +1,7 @@
 package io.meshegress.policy;
 
 import io.meshegress.config.EgressConfig;
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.util.List;
 
@@ -95,14 +96,32 @@ public final class EgressPolicy {
         return java.util.Optional.empty();
     }
 
-    /** Whether a resolved destination address may be connected to. */
+    /**
+     * Whether a resolved destination address may be connected to. An IPv6 address that carries an IPv4 one
+     * (mapped, NAT64, 6to4, Teredo, IPv4-compatible: {@link EmbeddedIpv4}) is judged as that IPv4 address first,
+     * so an IPv4 rule cannot be walked around through a translator; then as itself.
+     */
     public Decision checkAddress(InetAddress address) {
-        for (int i = 0; i < denyNetworks.size(); i++) {
-            Cidr c = denyNetworks.get(i);
-            if (c.contains(address)) {
-                return Decision.refuse("policy.denyNetworks[" + i + "] \"" + c + "\"");
+        for (EmbeddedIpv4.Embedded e : EmbeddedIpv4.of(address)) {
+            int i = deniedBy(e.address());
+            if (i >= 0) {
+                return Decision.refuse("policy.denyNetworks[" + i + "] \"" + denyNetworks.get(i) + "\" ("
+                        + NetUtil.toAddressString(address) + " is " + e.form() + " for " + e.address().getHostAddress() + ")");
             }
         }
+        int i = deniedBy(address);
+        if (i >= 0) {
+            return Decision.refuse("policy.denyNetworks[" + i + "] \"" + denyNetworks.get(i) + "\"");
+        }
         return Decision.allow("policy.denyNetworks (no match)");
+    }
+
+    private int deniedBy(InetAddress address) {
+        for (int i = 0; i < denyNetworks.size(); i++) {
+            if (denyNetworks.get(i).contains(address)) {
+                return i;
+            }
+        }
+        return -1;
     }
 }

@@ -1,5 +1,6 @@
 package io.meshegress.policy;
 
+import io.meshegress.text.Quote;
 import io.netty.util.NetUtil;
 import java.net.IDN;
 import java.util.Locale;
@@ -25,7 +26,7 @@ public record HostPattern(Kind kind, String value) {
      * (the caller adds file, line and key).
      */
     public static HostPattern parse(String text) {
-        String quoted = '"' + text + '"';
+        String quoted = Quote.shortly(text);
         if (text.equals("*")) {
             return ANY;
         }

@@ -171,7 +171,8 @@ public final class EgressServer implements AutoCloseable {
         }
         if (config.admin() != null) {
             out.add(new ListenerSpec("admin " + config.admin().listen(), "admin", config.admin().listen(),
-                    new AdminServer(() -> ready, metrics), "admin " + config.admin().listen()
+                    new AdminServer(() -> ready, metrics, config.admin().idleTimeout(),
+                    config.admin().maxConnections()), "admin " + config.admin().listen()
                     + " (GET /healthz, /readyz, /metrics)"));
         }
         return out;

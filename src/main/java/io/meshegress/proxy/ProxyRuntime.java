@@ -36,6 +36,11 @@ public final class ProxyRuntime {
         if (config.http() != null) {
             own.add(config.http().listen().socketAddress());
         }
+        if (config.admin() != null) {
+            // The admin endpoints are "the proxy itself" too: reaching them through a proxy listener would
+            // expose /metrics (and whatever admin grows) to every client that may use the proxy.
+            own.add(config.admin().listen().socketAddress());
+        }
         this.connector = new UpstreamConnector(policy, resolver, new LoopGuard(own), transport, config.timeouts(),
                 metrics);
         this.http = config.http() == null ? null

@@ -26,9 +26,9 @@ class ConfigLoaderTest {
         assertThat(c.resolver().servers()).isEmpty();
         assertThat(c.resolver().ipv6()).isFalse();
         assertThat(c.timeouts()).isEqualTo(new EgressConfig.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(10),
-                Duration.ofMinutes(10), Duration.ofSeconds(30)));
+                Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(60)));
         assertThat(c.accessLog()).isEqualTo(new EgressConfig.AccessLogConfig("stdout", "json"));
-        assertThat(c.policy().denyNetworks()).hasSize(12);
+        assertThat(c.policy().denyNetworks()).hasSize(30);
         assertThat(c.admin().listen()).isEqualTo(new ListenAddress("127.0.0.1", 9901));
         assertThat(c.mesh().namespace()).isEqualTo("default");
         assertThat(c.mesh().destinations()).containsExactly(new EgressConfig.Destination(

@@ -22,10 +22,12 @@ import io.netty.handler.codec.dns.DnsResponseCode;
 import io.netty.handler.codec.dns.DnsSection;
 import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A small authoritative DNS server over UDP on loopback, made with Netty's DNS codec: exact names first,
@@ -36,6 +38,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 public final class TestDnsServer implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Map<String, String> records = new ConcurrentHashMap<>();
+    private final Map<String, String> records6 = new ConcurrentHashMap<>();
+    private final Set<String> servfail = ConcurrentHashMap.newKeySet();
+    private final Set<String> truncated = ConcurrentHashMap.newKeySet();
+    private final Map<String, String[]> alternating = new ConcurrentHashMap<>();
+    private final AtomicInteger alternations = new AtomicInteger();
+    private final ConcurrentLinkedQueue<Integer> senderPorts = new ConcurrentLinkedQueue<>();
     private final Set<String> silent = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<String> questions = new ConcurrentLinkedQueue<>();
     private final Channel channel;
@@ -69,6 +77,35 @@ public final class TestDnsServer implements AutoCloseable {
         return this;
     }
 
+    /** Answers AAAA queries for {@code name} (or {@code *.suffix}) with one or more comma-separated addresses. */
+    public TestDnsServer answerAaaa(String name, String ipv6) {
+        records6.put(name, ipv6);
+        return this;
+    }
+
+    /** Answers SERVFAIL for {@code name}. */
+    public TestDnsServer servfail(String name) {
+        servfail.add(name);
+        return this;
+    }
+
+    /** Answers {@code name} over UDP with the truncation bit set and no records (there is no TCP server). */
+    public TestDnsServer truncate(String name) {
+        truncated.add(name);
+        return this;
+    }
+
+    /** Answers A queries for {@code name} with {@code first}, then {@code second}, then {@code first} ..., TTL 0. */
+    public TestDnsServer alternate(String name, String first, String second) {
+        alternating.put(name, new String[] {first, second});
+        return this;
+    }
+
+    /** The UDP source port of every query received, in order. */
+    public List<Integer> senderPorts() {
+        return List.copyOf(senderPorts);
+    }
+
     public TestDnsServer neverAnswer(String name) {
         silent.add(name);
         return this;
@@ -97,7 +134,7 @@ public final class TestDnsServer implements AutoCloseable {
         return questions.size();
     }
 
-    private String lookup(String name) {
+    private static String lookup(Map<String, String> records, String name) {
         String exact = records.get(name);
         if (exact != null) {
             return exact;
@@ -118,18 +155,26 @@ public final class TestDnsServer implements AutoCloseable {
             String name = q.name().endsWith(".") ? q.name().substring(0, q.name().length() - 1) : q.name();
             name = name.toLowerCase();
             questions.add(name + " " + q.type().name());
+            senderPorts.add(query.sender().getPort());
             if (silentAll || silent.contains(name)) {
                 return;
             }
             DatagramDnsResponse response = new DatagramDnsResponse(query.recipient(), query.sender(), query.id());
             response.setAuthoritativeAnswer(true);
             response.addRecord(DnsSection.QUESTION, q);
-            String ip = lookup(name);
-            if (ip == null) {
+            String[] pair = q.type() == DnsRecordType.A ? alternating.get(name) : null;
+            String ip = pair != null ? pair[alternations.getAndIncrement() % 2]
+                    : lookup(q.type() == DnsRecordType.AAAA ? records6 : records, name);
+            int recordTtl = pair != null ? 0 : ttl;
+            if (servfail.contains(name)) {
+                response.setCode(DnsResponseCode.SERVFAIL);
+            } else if (truncated.contains(name)) {
+                response.setTruncated(true);
+            } else if (ip == null && lookup(records, name) == null && lookup(records6, name) == null) {
                 response.setCode(DnsResponseCode.NXDOMAIN);
-            } else if (q.type() == DnsRecordType.A) {
+            } else if (ip != null && (q.type() == DnsRecordType.A || q.type() == DnsRecordType.AAAA)) {
                 for (String one : ip.split(",")) {
-                    response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(q.name(), DnsRecordType.A, ttl,
+                    response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(q.name(), q.type(), recordTtl,
                             Unpooled.wrappedBuffer(NetUtil.createByteArrayFromIpAddressString(one))));
                 }
             }

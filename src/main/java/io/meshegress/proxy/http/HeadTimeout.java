@@ -54,6 +54,11 @@ final class HeadTimeout extends ChannelInboundHandlerAdapter {
         deadline = NONE;
     }
 
+    /** Whether the first bytes of a head have arrived (or a new connection waits for its first) and no more. */
+    boolean headInProgress() {
+        return awaitingHead && deadline != NONE;
+    }
+
     /** A complete head arrived. */
     void headReceived() {
         awaitingHead = false;

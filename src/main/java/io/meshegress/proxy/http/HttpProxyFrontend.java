@@ -3,7 +3,9 @@ package io.meshegress.proxy.http;
 import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.policy.Decision;
 import io.meshegress.policy.EgressPolicy;
+import io.meshegress.config.Durations;
 import io.meshegress.proxy.Admission;
+import io.meshegress.proxy.DeadlineTimer;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.DrainEvent;
 import io.meshegress.proxy.LingeringClose;
@@ -67,7 +69,16 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     private Exchange exchange;
     private boolean clientInputEnded;
     private boolean draining;
-    private boolean closed;
+    /**
+     * SERVING reads and acts on requests; CLOSING has sent (or is sending) an answer that ends the connection,
+     * so whatever the client sent behind it (pipelined requests, tunnel bytes after a refused CONNECT) is
+     * dropped unread; CLOSED is gone.
+     */
+    private enum ClientState { SERVING, CLOSING, CLOSED }
+
+    private ClientState state = ClientState.SERVING;
+    /** timeouts.response: armed once the whole request reached the upstream, until a response head arrives. */
+    private final DeadlineTimer responseTimer = new DeadlineTimer();
     /** The newest write to the client, so a close waits for everything before it. */
     private ChannelFuture lastClientWrite;
 
@@ -136,6 +147,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             Admission.Denial d = denial.get();
             new ConnectionRecord(context.accessLog, context.listenerName, "http", client)
                     .refused(d.reason(), d.status(), null).finish();
+            state = ClientState.CLOSING;
             LingeringClose.after(ctx.writeAndFlush(errorResponse(HttpResponseStatus.valueOf(d.status()), d.reason(), true)));
             return;
         }
@@ -147,6 +159,10 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (state != ClientState.SERVING) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         Exchange x = exchange;
         if (x == null) {
             if (msg instanceof HttpRequest) {
@@ -182,6 +198,13 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        Optional<MessageChecks.Problem> problem = MessageChecks.head(req);
+        if (problem.isPresent()) {
+            ReferenceCountUtil.release(req);
+            x.record.destination(null, 0);
+            fail(x, problem.get().status(), problem.get().reason(), true);
+            return;
+        }
         try {
             x.target = RequestTarget.parse(req.method(), req.uri(), req.headers().get(HttpHeaderNames.HOST));
         } catch (RequestTarget.Invalid e) {
@@ -203,8 +226,11 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
         HttpContent c = (HttpContent) msg;
         boolean last = c instanceof LastHttpContent;
-        if (c.decoderResult().isFailure()) {
-            String why = "malformed request body: " + c.decoderResult().cause().getMessage();
+        Optional<String> inTrailer = last ? MessageChecks.forbiddenInTrailer(((LastHttpContent) c).trailingHeaders())
+                : Optional.empty();
+        if (c.decoderResult().isFailure() || inTrailer.isPresent()) {
+            String why = inTrailer.isPresent() ? "malformed request: " + inTrailer.get() + " in a chunked trailer"
+                    : "malformed request body: " + c.decoderResult().cause().getMessage();
             c.release();
             x.requestDone = true;
             x.upstreamReusable = false;
@@ -239,6 +265,8 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
                 upstreamClosed(x, null, f.cause());
             } else if (!x.requestDone) {
                 ctx.read();
+            } else {
+                awaitResponse(x);
             }
         });
         if (last) {
@@ -399,9 +427,37 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
                 upstreamClosed(x, upstream, f.cause());
             } else if (!x.requestDone) {
                 ctx.read();
+            } else {
+                awaitResponse(x);
             }
         });
         upstream.read();
+    }
+
+    /** The whole request reached the upstream: from now on it has timeouts.response to start answering. */
+    private void awaitResponse(Exchange x) {
+        if (x != exchange || x.finished || x.responseStarted) {
+            return;
+        }
+        responseTimer.cancel();
+        responseTimer.arm(ctx.executor(), context.timeouts.response().toNanos(), () -> {
+            if (x == exchange && !x.finished && !x.responseStarted && !x.interim) {
+                upstreamSilent(x, "timeouts.response (" + Durations.format(context.timeouts.response()) + ")");
+            }
+        });
+    }
+
+    /** The upstream has the request and has not answered in time: 504, and the log names the upstream. */
+    private void upstreamSilent(Exchange x, String limit) {
+        String where = x.upstream != null && x.upstream.remoteAddress() != null
+                ? ((InetSocketAddress) x.upstream.remoteAddress()).getAddress().getHostAddress() + ":"
+                + ((InetSocketAddress) x.upstream.remoteAddress()).getPort() : "the upstream";
+        x.upstreamReusable = false;
+        if (x.upstream != null) {
+            x.upstream.close();
+        }
+        fail(x, HttpResponseStatus.GATEWAY_TIMEOUT, "upstream " + where + " sent no response within " + limit,
+                !x.requestDone);
     }
 
     // ---- from the upstream ----------------------------------------------------------------
@@ -420,6 +476,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     }
 
     private void onResponseHead(Exchange x, HttpResponse r) {
+        responseTimer.cancel();
         if (r.decoderResult().isFailure()) {
             upstreamBroken(x, "malformed response from upstream: " + r.decoderResult().cause().getMessage());
             return;
@@ -575,6 +632,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
         x.finished = true;
         exchange = null;
+        responseTimer.cancel();
         ctx.flush();
         x.record.finish();
         releaseWaiting(x);
@@ -636,14 +694,19 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
 
     /** timeouts.handshake ran out before a whole request head arrived. */
     void headTimedOut() {
-        if (exchange != null || closed || !ctx.channel().isActive()) {
+        headTimedOut("timeouts.handshake");
+    }
+
+    private void headTimedOut(String limit) {
+        if (exchange != null || state != ClientState.SERVING || !ctx.channel().isActive()) {
             return;
         }
+        state = ClientState.CLOSING;
         new ConnectionRecord(context.accessLog, context.listenerName, "http",
                 (InetSocketAddress) ctx.channel().remoteAddress())
-                .refused("no complete request head within timeouts.handshake", 408, null).finish();
+                .refused("no complete request head within " + limit, 408, null).finish();
         LingeringClose.after(ctx.writeAndFlush(errorResponse(HttpResponseStatus.REQUEST_TIMEOUT,
-                "no complete request head within timeouts.handshake", true)));
+                "no complete request head within " + limit, true)));
     }
 
     private ChannelFuture toClient(Object msg) {
@@ -663,7 +726,9 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
 
     private void closeAfterWrites() {
         ChannelFuture last = lastClientWrite != null ? lastClientWrite : ctx.newSucceededFuture();
-        if (closed || clientInputEnded) {
+        boolean gone = state == ClientState.CLOSED;
+        state = gone ? ClientState.CLOSED : ClientState.CLOSING;
+        if (gone || clientInputEnded) {
             last.addListener(ChannelFutureListener.CLOSE);
         } else {
             LingeringClose.after(last);
@@ -684,7 +749,16 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof IdleStateEvent) {
-            ctx.close();
+            Exchange x = exchange;
+            if (x != null && x.upstream != null && x.requestDone && !x.responseStarted && !x.finished) {
+                // Silence while waiting for the upstream is the upstream's, not the client's (a 504, not a 499).
+                upstreamSilent(x, "timeouts.idle (" + Durations.format(context.timeouts.idle()) + ")");
+            } else if (x == null && headTimeout.headInProgress()) {
+                // timeouts.idle ran out before timeouts.handshake: the same 408 and log line.
+                headTimedOut("timeouts.idle");
+            } else {
+                ctx.close();
+            }
             return;
         }
         if (evt instanceof DrainEvent) {
@@ -708,7 +782,8 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        closed = true;
+        state = ClientState.CLOSED;
+        responseTimer.cancel();
         Exchange x = exchange;
         if (x != null && !x.finished) {
             if (!x.responseStarted) {

@@ -1,6 +1,7 @@
 package io.meshegress.proxy.http;
 
 import io.meshegress.policy.HostPattern;
+import io.meshegress.text.Quote;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.Locale;
 import java.util.Optional;
@@ -25,9 +26,17 @@ public record RequestTarget(String host, int port, String authority, String path
     }
 
     public static RequestTarget parse(HttpMethod method, String uri, String hostHeader) throws Invalid {
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c <= ' ' || c == 0x7f) {
+                // RFC 9112 section 3.2: the target is visible characters only. A control byte is where parsers
+                // disagree (one ends the path there, another keeps it), so nothing routes on such a target.
+                throw new Invalid("control character 0x" + Integer.toHexString(c) + " in the request target");
+            }
+        }
         if (method.equals(HttpMethod.CONNECT)) {
             Authority a = Authority.parse(uri, -1).orElseThrow(() ->
-                    new Invalid("CONNECT needs host:port, got \"" + uri + "\""));
+                    new Invalid("CONNECT needs host:port, got " + Quote.shortly(uri)));
             return new RequestTarget(a.host, a.port, uri, null, false);
         }
         if (uri.startsWith("/") || uri.equals("*")) {
@@ -35,7 +44,7 @@ public record RequestTarget(String host, int port, String authority, String path
                 throw new Invalid("missing Host header");
             }
             Authority a = Authority.parse(hostHeader, 80).orElseThrow(() ->
-                    new Invalid("Host header \"" + hostHeader + "\" is not host[:port]"));
+                    new Invalid("Host header " + Quote.shortly(hostHeader) + " is not host[:port]"));
             return new RequestTarget(a.host, a.port, hostHeader, uri, false);
         }
         String lower = uri.toLowerCase(Locale.ROOT);
@@ -43,7 +52,7 @@ public record RequestTarget(String host, int port, String authority, String path
             throw new Invalid("https:// requests go through CONNECT, not as absolute-form");
         }
         if (!lower.startsWith("http://")) {
-            throw new Invalid("request target \"" + uri + "\" is neither /path, http://host/path nor CONNECT host:port");
+            throw new Invalid("request target " + Quote.shortly(uri) + " is neither /path, http://host/path nor CONNECT host:port");
         }
         String rest = uri.substring("http://".length());
         int end = 0;
@@ -55,7 +64,7 @@ public record RequestTarget(String host, int port, String authority, String path
             throw new Invalid("credentials in the request URI are not forwarded");
         }
         Authority a = Authority.parse(authority, 80).orElseThrow(() ->
-                new Invalid("\"" + authority + "\" in the request URI is not host[:port]"));
+                new Invalid(Quote.shortly(authority) + " in the request URI is not host[:port]"));
         String path = rest.substring(end);
         if (path.isEmpty() || path.startsWith("#")) {
             path = "/";
