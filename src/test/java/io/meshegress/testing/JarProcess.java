@@ -17,6 +17,9 @@ import org.awaitility.Awaitility;
 
 /** The built jar run as its own process, as a user runs it, with its stdout and stderr kept line by line. */
 public final class JarProcess implements AutoCloseable {
+    /** Every process the tests start tracks every buffer; {@link #close()} fails on any leak it reported. */
+    static final String PARANOID_LEAKS = "-Dio.netty.leakDetection.level=paranoid";
+
     private final Process process;
     private final List<String> out = new CopyOnWriteArrayList<>();
     private final List<String> err = new CopyOnWriteArrayList<>();
@@ -44,6 +47,7 @@ public final class JarProcess implements AutoCloseable {
     public static JarProcess start(List<String> jvmOptions, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(PARANOID_LEAKS);
         command.addAll(jvmOptions);
         command.add("-jar");
         command.add(jar().toString());
@@ -62,6 +66,7 @@ public final class JarProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().put("MESH_EGRESS_JAR", jar().toAbsolutePath().toString());
         pb.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        pb.environment().put("JAVA_OPTS", PARANOID_LEAKS);
         pb.environment().putAll(env);
         return new JarProcess(pb.start());
     }
@@ -171,6 +176,11 @@ public final class JarProcess implements AutoCloseable {
     public void close() throws InterruptedException {
         if (process.isAlive()) {
             stop();
+        }
+        drained();
+        List<String> leaks = err().stream().filter(l -> l.contains("LEAK:")).toList();
+        if (!leaks.isEmpty()) {
+            throw new AssertionError("mesh-egress reported Netty buffer leaks:\n" + String.join("\n", err()));
         }
     }
 }

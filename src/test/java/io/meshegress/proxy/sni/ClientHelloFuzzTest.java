@@ -1,0 +1,91 @@
+package io.meshegress.proxy.sni;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.meshegress.config.ConfigLoader;
+import io.meshegress.config.EgressConfig;
+import io.meshegress.policy.Decision;
+import io.meshegress.policy.EgressPolicy;
+import io.meshegress.policy.HostPattern;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.ssl.AbstractSniHandler;
+import io.netty.util.concurrent.Future;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The SNI listener's path from client bytes to a decision, without sockets: Netty's ClientHello parser (the one
+ * {@link SniRouter} extends, with the same 64 KiB limit) fed in fuzzer-chosen pieces, then the server_name
+ * through the same normalization and policy check the router uses. Invariants: no exception escapes the parser;
+ * a server_name that is no host name is refused with a short one-line reason; a valid one is normalized, and
+ * its case- or trailing-dot variants get the same decision.
+ */
+class ClientHelloFuzzTest {
+    private static final EgressConfig CONFIG;
+    private static final EgressPolicy POLICY;
+
+    static {
+        try {
+            CONFIG = ConfigLoader.parse("fuzz.yaml", """
+                    policy:
+                      allow: ["*.qq.com", "api.example.com"]
+                      deny: ["bad.qq.com"]
+                    mesh:
+                      destinations: []
+                    """);
+        } catch (Exception e) {
+            throw new ExceptionInInitializerError(e);
+        }
+        POLICY = new EgressPolicy(CONFIG.policy(), CONFIG.mesh());
+    }
+
+    @FuzzTest
+    void clientHellos(byte[] bytes) {
+        // Raw bytes (seeds are real clients' ClientHellos as captured); how they are split comes from the bytes too.
+        int pieces = 1 + (Arrays.hashCode(bytes) & 7);
+        Recorder recorder = new Recorder();
+        EmbeddedChannel ch = new EmbeddedChannel(recorder);
+        int step = Math.max(1, bytes.length / pieces);
+        for (int i = 0; i < bytes.length && ch.isOpen(); i += step) {
+            ch.writeInbound(Unpooled.wrappedBuffer(bytes, i, Math.min(step, bytes.length - i)));
+        }
+        ch.finishAndReleaseAll();
+        if (recorder.hostname == null) {
+            return;
+        }
+        Optional<String> host = HostPattern.normalizeHost(recorder.hostname);
+        if (host.isEmpty()) {
+            assertThat(SniRouter.invalidNameReason(recorder.hostname)).doesNotContain("\n").hasSizeLessThan(200);
+            return;
+        }
+        String h = host.get();
+        assertThat(h).isEqualTo(h.toLowerCase(Locale.ROOT)).doesNotEndWith(".");
+        Decision d = POLICY.checkName(h, 443);
+        HostPattern.normalizeHost(h.toUpperCase(Locale.ROOT) + ".")
+                .ifPresent(other -> assertThat(POLICY.checkName(other, 443)).isEqualTo(d));
+    }
+
+    /** Netty's ClientHello parsing, keeping the server_name it found. */
+    private static final class Recorder extends AbstractSniHandler<String> {
+        String hostname;
+
+        Recorder() {
+            super(SniRouter.MAX_CLIENT_HELLO, 0L);
+        }
+
+        @Override
+        protected Future<String> lookup(ChannelHandlerContext ctx, String hostname) {
+            this.hostname = hostname;
+            return ctx.executor().newSucceededFuture(hostname);
+        }
+
+        @Override
+        protected void onLookupComplete(ChannelHandlerContext ctx, String hostname, Future<String> future) {
+        }
+    }
+
+}
