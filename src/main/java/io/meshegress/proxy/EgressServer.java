@@ -263,6 +263,8 @@ public final class EgressServer implements AutoCloseable {
             String why = isAddressInUse(cause) ? " is already in use" : ": cannot listen (" + cause.getMessage() + ")";
             throw new ListenerBindException(spec.address() + why, cause);
         }
+        // After Netty's acceptor (added while binding), so its pause-after-failure still happens first.
+        future.channel().pipeline().addLast(new AcceptErrors(spec.kind() + " " + spec.address()));
         return future.channel();
     }
 

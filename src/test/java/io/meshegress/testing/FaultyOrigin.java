@@ -33,7 +33,9 @@ public final class FaultyOrigin implements AutoCloseable {
         /** A head promising 1 MiB, 64 KiB of it, then a reset (RST). */
         RESET_MID_BODY,
         /** A reset as soon as the request head arrived, before any answer. */
-        RESET_BEFORE_ANSWER
+        RESET_BEFORE_ANSWER,
+        /** A reset as soon as the first bytes arrive (a TLS server dying mid-handshake). */
+        RESET_ON_FIRST_BYTES
     }
 
     public static final byte[] OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII);
@@ -96,6 +98,10 @@ public final class FaultyOrigin implements AutoCloseable {
             while ((n = in.read(buf)) > 0) {
                 synchronized (received) {
                     received.write(buf, 0, n);
+                }
+                if (behaviour == Behaviour.RESET_ON_FIRST_BYTES) {
+                    reset(s);
+                    return;
                 }
                 for (int i = 0; i < n; i++) {
                     matched = nextMatch(matched, buf[i]);

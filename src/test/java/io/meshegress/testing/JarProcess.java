@@ -55,6 +55,20 @@ public final class JarProcess implements AutoCloseable {
         return new JarProcess(new ProcessBuilder(command).start());
     }
 
+    /** Starts the jar as {@link #start(List, String...)} does, under {@code ulimit -n nofile}. */
+    public static JarProcess startWithFileLimit(int nofile, List<String> jvmOptions, String... args)
+            throws IOException {
+        List<String> java = new ArrayList<>();
+        java.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        java.add(PARANOID_LEAKS);
+        java.addAll(jvmOptions);
+        java.add("-jar");
+        java.add(jar().toString());
+        java.addAll(List.of(args));
+        String quoted = String.join(" ", java.stream().map(a -> "'" + a.replace("'", "'\\''") + "'").toList());
+        return new JarProcess(new ProcessBuilder("sh", "-c", "ulimit -n " + nofile + " && exec " + quoted).start());
+    }
+
     /**
      * Starts the jar through {@code bin/mesh-egress}, the launcher that adds a class-data-sharing archive, with
      * the jar and the JVM given to it by environment.

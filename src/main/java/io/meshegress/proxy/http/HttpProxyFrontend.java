@@ -753,6 +753,10 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             if (x != null && x.upstream != null && x.requestDone && !x.responseStarted && !x.finished) {
                 // Silence while waiting for the upstream is the upstream's, not the client's (a 504, not a 499).
                 upstreamSilent(x, "timeouts.idle (" + Durations.format(context.timeouts.idle()) + ")");
+            } else if (x != null && x.upstream != null && x.responseStarted && !x.responseDone && !x.finished) {
+                // The same in the middle of a response: the log names the upstream that stalled.
+                upstreamBroken(x, "upstream stalled in the middle of the response for timeouts.idle ("
+                        + Durations.format(context.timeouts.idle()) + ")");
             } else if (x == null && headTimeout.headInProgress()) {
                 // timeouts.idle ran out before timeouts.handshake: the same 408 and log line.
                 headTimedOut("timeouts.idle");
