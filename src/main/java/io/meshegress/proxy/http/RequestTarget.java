@@ -26,13 +26,9 @@ public record RequestTarget(String host, int port, String authority, String path
     }
 
     public static RequestTarget parse(HttpMethod method, String uri, String hostHeader) throws Invalid {
-        for (int i = 0; i < uri.length(); i++) {
-            char c = uri.charAt(i);
-            if (c <= ' ' || c == 0x7f) {
-                // RFC 9112 section 3.2: the target is visible characters only. A control byte is where parsers
-                // disagree (one ends the path there, another keeps it), so nothing routes on such a target.
-                throw new Invalid("control character 0x" + Integer.toHexString(c) + " in the request target");
-            }
+        requireVisibleAscii(uri, "the request target");
+        if (hostHeader != null) {
+            requireVisibleAscii(hostHeader, "the Host header");
         }
         if (method.equals(HttpMethod.CONNECT)) {
             Authority a = Authority.parse(uri, -1).orElseThrow(() ->
@@ -76,6 +72,23 @@ public record RequestTarget(String host, int port, String authority, String path
             path = path.substring(0, fragment);
         }
         return new RequestTarget(a.host, a.port, authority, path, true);
+    }
+
+    /**
+     * RFC 9112 section 3.2 and RFC 9110 section 7.2: the target and Host are visible ASCII (other characters are
+     * percent-encoded, names are punycode). A control byte is where parsers disagree (one ends the path there,
+     * another keeps it), and a byte above 0x7e is read as ISO-8859-1 here but written on as UTF-8 (the fuzz test
+     * found the target changing on its way upstream): nothing routes on either.
+     */
+    private static void requireVisibleAscii(String text, String where) throws Invalid {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c <= ' ' || c >= 0x7f) {
+                String what = c == ' ' ? "a space" : c >= 0x80 ? "non-ASCII character 0x" + Integer.toHexString(c)
+                        + " (percent-encode it; names in punycode)" : "control character 0x" + Integer.toHexString(c);
+                throw new Invalid(what + " in " + where);
+            }
+        }
     }
 
     /** host[:port], with IPv6 literals in brackets. */

@@ -37,7 +37,10 @@ class RequestTargetTest {
             GET     | /a                    | -              | missing Host header
             GET     | /a                    | a.b:0          | is not host[:port]
             GET     | /a                    | a.b:99999      | is not host[:port]
-            GET     | /a                    | a b            | is not host[:port]
+            GET     | /a                    | a b            | a space in the Host header
+            GET     | /caf\u00e9              | a.b            | non-ASCII character 0xe9 (percent-encode it; names in punycode) in the request target
+            GET     | /a                    | b\u00fccher.de     | non-ASCII character 0xfc
+            GET     | /a\u0001b             | a.b            | control character 0x1 in the request target
             GET     | https://a.b/          | a.b            | go through CONNECT
             GET     | ftp://a.b/            | a.b            | is neither
             GET     | http://user:pw@a.b/   | -              | credentials
