@@ -8,6 +8,8 @@ import java.util.regex.Pattern;
 /** Durations as written in the file: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, or sums like {@code 1m30s}. */
 public final class Durations {
     private static final Pattern PART = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+    /** 100 days. */
+    public static final Duration MAX = Duration.ofHours(2400);
 
     private Durations() {
     }
@@ -38,6 +40,11 @@ public final class Durations {
         }
         if (t.isEmpty() || at != t.length()) {
             throw new IllegalArgumentException(Quote.shortly(text) + " is not a duration (use e.g. 500ms, 10s, 5m, 1h)");
+        }
+        if (total.compareTo(MAX) > 0) {
+            // Timers count in nanoseconds (292 years at most); no timeout here has a use beyond weeks.
+            throw new IllegalArgumentException(Quote.shortly(text) + " is longer than the longest duration, "
+                    + format(MAX));
         }
         return total;
     }

@@ -40,8 +40,8 @@ public record HostPattern(Kind kind, String value) {
             if (!rest.isEmpty() && !rest.contains("*") && (lastWildcard > 0 || !name.startsWith("*."))) {
                 // "*.*.qq.com", "**.qq.com": the user wants "any depth", which "*.qq.com" already is.
                 throw new IllegalArgumentException(quoted
-                        + " is not a host pattern (a wildcard may only be the first label): \"*." + rest
-                        + "\" already matches any depth");
+                        + " is not a host pattern (a wildcard may only be the first label): " + Quote.shortly("*." + rest)
+                        + " already matches any depth");
             }
         }
         if (name.startsWith("*.") && !name.substring(2).contains("*")) {
@@ -156,7 +156,7 @@ public record HostPattern(Kind kind, String value) {
                 boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
                         || c == '-' || c == '_';
                 if (!ok) {
-                    return "character '" + c + "' is not allowed in a host name";
+                    return "character " + Quote.shortly(String.valueOf(c)) + " is not allowed in a host name";
                 }
                 continue;
             }

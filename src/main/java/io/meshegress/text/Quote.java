@@ -1,8 +1,8 @@
 package io.meshegress.text;
 
 /**
- * Quotes a value that came from outside (a config file, a request, a DNS answer) for a one-line message: at
- * most {@value #MAX_CHARS} characters of it, with control characters, quotes and backslashes escaped, so that a
+ * Quotes a value that came from outside (a config file, a request, a DNS answer) for a one-line message: about
+ * {@value #MAX_CHARS} characters of it, with control characters, quotes and backslashes escaped, so that a
  * hostile or huge value can neither fill a log nor break it into lines.
  */
 public final class Quote {
@@ -34,15 +34,18 @@ public final class Quote {
         return String.format("\\x%02x", (int) c);
     }
 
-    /** {@code "value"}, or {@code "first 48 chars..." (1234 characters)} when longer. */
+    /**
+     * {@code "value"}, or {@code "first 48 characters..." (1234 characters)} when longer. The bound is on what is
+     * printed, escapes included, so a value of control characters cannot make the line four times as long.
+     */
     public static String shortly(CharSequence value) {
         if (value == null) {
             return "null";
         }
         int n = value.length();
-        int shown = Math.min(n, MAX_CHARS);
-        StringBuilder out = new StringBuilder(shown + 24).append('"');
-        for (int i = 0; i < shown; i++) {
+        StringBuilder out = new StringBuilder(MAX_CHARS + 32).append('"');
+        int i = 0;
+        for (; i < n && out.length() <= MAX_CHARS; i++) {
             char c = value.charAt(i);
             if (c == '"' || c == '\\') {
                 out.append('\\').append(c);
@@ -52,8 +55,8 @@ public final class Quote {
                 out.append(c);
             }
         }
-        out.append(n > shown ? "...\"" : "\"");
-        if (n > shown) {
+        out.append(i < n ? "...\"" : "\"");
+        if (i < n) {
             out.append(" (").append(n).append(" characters)");
         }
         return out.toString();

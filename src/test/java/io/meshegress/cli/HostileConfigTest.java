@@ -108,6 +108,14 @@ class HostileConfigTest {
     }
 
     @Test
+    void aDurationBeyondWhatTimersCountIsRefused() throws Exception {
+        // 999999999h is 114,000 years: the proxy's timers (nanoseconds) would have overflowed at the first
+        // connection. The longest is 100 days.
+        assertOneShortLine(check(write("long.yaml", "timeouts:\n  idle: 999999999h\n")),
+                ":2:9: timeouts.idle: \"999999999h\" is longer than the longest duration, 2400h");
+    }
+
+    @Test
     void checkPrintsIpv6DestinationsInBrackets() throws Exception {
         CliRun r = CliRun.of("check", "-c", write("v6.yaml", "mesh: {destinations: []}\n").toString(), "[::]:443", "[2001:db8::1]:8443");
         assertThat(r.status()).as(r.err()).isZero();

@@ -8,7 +8,8 @@ import java.time.Duration;
 /**
  * The whole configuration loader, from bytes: UTF-8 decoding, YAML, every key's parser, cross-key rules.
  * Invariant: a file is either a configuration or exactly one short line naming the file (no other exception,
- * no multi-line or unbounded message). Durations print back to text that parses to the same length.
+ * no multi-line or unbounded message). Durations print back to text that parses to the same length, and fit the
+ * nanosecond timers they configure.
  */
 class ConfigFuzzTest {
 
@@ -35,6 +36,7 @@ class ConfigFuzzTest {
             return;
         }
         assertThat(d.isNegative()).isFalse();
+        assertThat(d.toNanos()).as("every timer counts in nanoseconds").isNotNegative();
         assertThat(Durations.parse(Durations.format(d))).isEqualTo(d);
     }
 }

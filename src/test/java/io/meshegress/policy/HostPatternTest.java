@@ -39,7 +39,7 @@ class HostPatternTest {
             "a*.qq.com  | a wildcard may only be the first label",
             "qq.*       | a wildcard may only be the first label",
             "a..b       | empty label",
-            "a b.com    | character ' ' is not allowed",
+            "a b.com    | character \" \" is not allowed",
             "-a.com     | starts or ends with '-'",
     })
     void rejects(String pattern, String message) {
@@ -58,7 +58,7 @@ class HostPatternTest {
             "a..b                | empty label",
             "-a.b                | label \"-a\" starts or ends with '-'",
             "a.b-                | label \"b-\" starts or ends with '-'",
-            "a b.c               | character ' ' is not allowed in a host name",
+            "a b.c               | character \" \" is not allowed in a host name",
             "www.qq.com          | ",
             "_dmarc.Example.COM  | "})
     void nameProblemsAreNamed(String name, String problem) {

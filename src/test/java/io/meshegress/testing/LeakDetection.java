@@ -33,7 +33,10 @@ public final class LeakDetection implements LauncherSessionListener, AfterAllCal
             return;
         }
         installed = true;
-        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+        // While Jazzer fuzzes (bench/fuzz/run) every input allocates afresh: a stack trace per buffer would cost
+        // most of the executions, so buffers are sampled there; the corpora replay in the suite at paranoid.
+        boolean fuzzing = System.getenv("JAZZER_FUZZ") != null && !System.getenv("JAZZER_FUZZ").isEmpty();
+        ResourceLeakDetector.setLevel(fuzzing ? ResourceLeakDetector.Level.SIMPLE : ResourceLeakDetector.Level.PARANOID);
         ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new ResourceLeakDetectorFactory() {
             @Override
             @SuppressWarnings("deprecation")

@@ -361,18 +361,11 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             return;
         }
         x.rule = d.rule();
-        x.upgrade = HeaderHygiene.isUpgrade(req.headers());
-        req.setUri(t.path());
-        if (t.absolute()) {
-            // RFC 9112 3.2.2: a proxy replaces Host with the absolute URI's authority.
-            req.headers().set(HttpHeaderNames.HOST, t.authority());
-        }
-        HeaderHygiene.strip(req.headers(), x.upgrade);
+        x.upgrade = ForwardedRequest.rewrite(req, t);
         if (context.listener.xForwardedFor()) {
             req.headers().add("x-forwarded-for",
                     ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress());
         }
-        req.setProtocolVersion(HttpVersion.HTTP_1_1);
         x.poolKey = t.host() + ":" + t.port();
         Channel pooled = pool.acquire(x.poolKey);
         if (pooled != null) {

@@ -10,6 +10,8 @@ import io.meshegress.policy.EgressPolicy;
 import io.meshegress.policy.HostPattern;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.ssl.AbstractSniHandler;
 import io.netty.util.concurrent.Future;
@@ -48,12 +50,17 @@ class ClientHelloFuzzTest {
         // Raw bytes (seeds are real clients' ClientHellos as captured); how they are split comes from the bytes too.
         int pieces = 1 + (Arrays.hashCode(bytes) & 7);
         Recorder recorder = new Recorder();
-        EmbeddedChannel ch = new EmbeddedChannel(recorder);
+        RefusalRecorder refusals = new RefusalRecorder();
+        EmbeddedChannel ch = new EmbeddedChannel(recorder, refusals);
         int step = Math.max(1, bytes.length / pieces);
         for (int i = 0; i < bytes.length && ch.isOpen(); i += step) {
             ch.writeInbound(Unpooled.wrappedBuffer(bytes, i, Math.min(step, bytes.length - i)));
         }
         ch.finishAndReleaseAll();
+        // What the parser refuses it refuses as a decoder error (SniRouter answers those with a TLS alert).
+        if (refusals.cause != null) {
+            assertThat(refusals.cause).isInstanceOf(DecoderException.class);
+        }
         if (recorder.hostname == null) {
             return;
         }
@@ -67,6 +74,17 @@ class ClientHelloFuzzTest {
         Decision d = POLICY.checkName(h, 443);
         HostPattern.normalizeHost(h.toUpperCase(Locale.ROOT) + ".")
                 .ifPresent(other -> assertThat(POLICY.checkName(other, 443)).isEqualTo(d));
+    }
+
+    /** Where the listener's failure handler sits: keeps what the parser threw instead of failing the channel. */
+    private static final class RefusalRecorder extends ChannelInboundHandlerAdapter {
+        Throwable cause;
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            this.cause = cause;
+            ctx.close();
+        }
     }
 
     /** Netty's ClientHello parsing, keeping the server_name it found. */
