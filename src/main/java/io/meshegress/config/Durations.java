@@ -61,6 +61,10 @@ public final class Durations {
         if (ms % 1000 == 0 && ms > 0) {
             return ms / 1000 + "s";
         }
-        return ms + "ms";
+        if (ms < 1_000_000_000) {
+            return ms + "ms";
+        }
+        // A number of nine digits at most per unit, as parse reads it (the fuzz test found 1304100175ms).
+        return ms / 3_600_000 + "h" + ms / 60_000 % 60 + "m" + ms / 1000 % 60 + "s" + ms % 1000 + "ms";
     }
 }

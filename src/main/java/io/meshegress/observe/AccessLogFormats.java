@@ -61,7 +61,7 @@ public final class AccessLogFormats {
      */
     public static String text(AccessEntry e) {
         return e.time() + " " + visible(e.client()) + " " + e.kind() + " " + visible(e.host()) + ":" + e.port() + " "
-                + e.status() + (e.alert() != null ? "/" + e.alert() : "") + " " + e.decision() + " \""
+                + e.status() + (e.alert() != null ? "/" + visible(e.alert()) : "") + " " + e.decision() + " \""
                 + visible(e.reason()).replace('"', '\'') + "\" " + (e.resolved() == null ? "-" : visible(e.resolved()))
                 + " up=" + e.bytesUp() + " down=" + e.bytesDown() + " " + e.durationMs() + "ms "
                 + visible(e.listener()).replace(' ', ':');

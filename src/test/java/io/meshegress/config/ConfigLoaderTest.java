@@ -76,5 +76,6 @@ class ConfigLoaderTest {
         assertThat(Durations.parse("1h")).isEqualTo(Duration.ofHours(1));
         assertThat(Durations.format(Duration.ofMinutes(10))).isEqualTo("10m");
         assertThat(Durations.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
+        assertThat(Durations.format(Duration.ofMillis(1_304_100_175))).isEqualTo("362h15m0s175ms");
     }
 }
