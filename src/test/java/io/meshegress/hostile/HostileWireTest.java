@@ -84,7 +84,7 @@ class HostileWireTest {
     }
 
     static String exchange(InetSocketAddress to, String request) throws IOException {
-        return new String(Sockets.exchange(to, request.getBytes(StandardCharsets.ISO_8859_1)), StandardCharsets.ISO_8859_1);
+        return Sockets.exchange(to, request);
     }
 
     // ---- defect 1: admin connections ------------------------------------------------------------
@@ -240,6 +240,15 @@ class HostileWireTest {
         AccessEntry e = proxy.awaitEntry(a -> a.status() == 504 && "silent.test".equals(a.host()));
         assertThat(e.reason()).contains("127.0.0.63:8081");
         assertThat(e.resolved()).contains("127.0.0.63");
+    }
+
+    @Test
+    void aSilentUpstreamAfterAnAnsweredRequestOnTheSameConnectionStillGetsA504() throws Exception {
+        // The response deadline moves per request on one timer: it must still fire for the second request.
+        String replies = exchange(HTTP, "GET /first HTTP/1.1\r\nHost: origin.test:8081\r\n\r\n"
+                + "GET /second HTTP/1.1\r\nHost: silent.test:8081\r\nConnection: close\r\n\r\n");
+        assertThat(replies).startsWith("HTTP/1.1 200").contains("HTTP/1.1 504")
+                .contains("sent no response within timeouts.response (700ms)");
     }
 
     // ---- smaller: timeouts.idle shorter than timeouts.handshake ---------------------------------------

@@ -71,7 +71,7 @@ class SpecialAddressWireTest {
     }
 
     static String exchange(InetSocketAddress to, String request) throws IOException {
-        return new String(Sockets.exchange(to, request.getBytes(StandardCharsets.ISO_8859_1)), StandardCharsets.ISO_8859_1);
+        return Sockets.exchange(to, request);
     }
 
     @Test

@@ -45,6 +45,10 @@ public final class JarProcess implements AutoCloseable {
 
     /** Starts the jar with JVM options (a heap limit, say) before {@code -jar}. */
     public static JarProcess start(List<String> jvmOptions, String... args) throws IOException {
+        return new JarProcess(new ProcessBuilder(javaCommand(jvmOptions, args)).start());
+    }
+
+    private static List<String> javaCommand(List<String> jvmOptions, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add(PARANOID_LEAKS);
@@ -52,20 +56,13 @@ public final class JarProcess implements AutoCloseable {
         command.add("-jar");
         command.add(jar().toString());
         command.addAll(List.of(args));
-        return new JarProcess(new ProcessBuilder(command).start());
+        return command;
     }
 
     /** Starts the jar as {@link #start(List, String...)} does, under {@code ulimit -n nofile}. */
     public static JarProcess startWithFileLimit(int nofile, List<String> jvmOptions, String... args)
             throws IOException {
-        List<String> java = new ArrayList<>();
-        java.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        java.add(PARANOID_LEAKS);
-        java.addAll(jvmOptions);
-        java.add("-jar");
-        java.add(jar().toString());
-        java.addAll(List.of(args));
-        String quoted = String.join(" ", java.stream().map(a -> "'" + a.replace("'", "'\\''") + "'").toList());
+        String quoted = String.join(" ", javaCommand(jvmOptions, args).stream().map(a -> "'" + a.replace("'", "'\\''") + "'").toList());
         return new JarProcess(new ProcessBuilder("sh", "-c", "ulimit -n " + nofile + " && exec " + quoted).start());
     }
 

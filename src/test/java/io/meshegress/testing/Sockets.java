@@ -23,6 +23,11 @@ public final class Sockets {
         }
     }
 
+    /** {@link #exchange} with text: ISO-8859-1 both ways, so every byte a test writes is the byte sent. */
+    public static String exchange(InetSocketAddress target, String request) throws IOException {
+        return new String(exchange(target, request.getBytes(StandardCharsets.ISO_8859_1)), StandardCharsets.ISO_8859_1);
+    }
+
     /** One line, without its line break. */
     public static String readLine(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();

@@ -77,7 +77,12 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     private enum ClientState { SERVING, CLOSING, CLOSED }
 
     private ClientState state = ClientState.SERVING;
-    /** timeouts.response: armed once the whole request reached the upstream, until a response head arrives. */
+    /**
+     * timeouts.response: when the upstream must have started answering the request it has whole, or 0 while
+     * nothing is awaited. A request only moves this deadline; the one timer wakes when it could have passed
+     * (as in HeadTimeout), so a busy keep-alive connection schedules nothing per request.
+     */
+    private long responseDeadline;
     private final DeadlineTimer responseTimer = new DeadlineTimer();
     /** The newest write to the client, so a close waits for everything before it. */
     private ChannelFuture lastClientWrite;
@@ -432,12 +437,25 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         if (x != exchange || x.finished || x.responseStarted) {
             return;
         }
-        responseTimer.cancel();
-        responseTimer.arm(ctx.executor(), context.timeouts.response().toNanos(), () -> {
-            if (x == exchange && !x.finished && !x.responseStarted && !x.interim) {
-                upstreamSilent(x, "timeouts.response (" + Durations.format(context.timeouts.response()) + ")");
-            }
-        });
+        long timeout = context.timeouts.response().toNanos();
+        responseDeadline = Math.max(1, System.nanoTime() + timeout);
+        if (!responseTimer.armed()) {
+            responseTimer.arm(ctx.executor(), timeout, this::checkResponseDeadline);
+        }
+    }
+
+    private void checkResponseDeadline() {
+        Exchange x = exchange;
+        if (responseDeadline == 0 || x == null || x.finished || x.responseStarted) {
+            return; // the next request arms it again
+        }
+        long left = responseDeadline - System.nanoTime();
+        if (left > 0) {
+            responseTimer.arm(ctx.executor(), left, this::checkResponseDeadline);
+        } else if (!x.interim) {
+            responseDeadline = 0;
+            upstreamSilent(x, "timeouts.response (" + Durations.format(context.timeouts.response()) + ")");
+        }
     }
 
     /** The upstream has the request and has not answered in time: 504, and the log names the upstream. */
@@ -469,7 +487,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     }
 
     private void onResponseHead(Exchange x, HttpResponse r) {
-        responseTimer.cancel();
+        responseDeadline = 0;
         if (r.decoderResult().isFailure()) {
             upstreamBroken(x, "malformed response from upstream: " + r.decoderResult().cause().getMessage());
             return;
@@ -625,7 +643,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
         x.finished = true;
         exchange = null;
-        responseTimer.cancel();
+        responseDeadline = 0;
         ctx.flush();
         x.record.finish();
         releaseWaiting(x);
