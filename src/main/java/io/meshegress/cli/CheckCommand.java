@@ -3,12 +3,15 @@ package io.meshegress.cli;
 import io.meshegress.config.ConfigException;
 import io.meshegress.config.Durations;
 import io.meshegress.config.EgressConfig;
-import io.meshegress.policy.Decision;
-import io.meshegress.policy.EgressPolicy;
 import io.meshegress.policy.HostPattern;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshegress.dns.EgressResolver;
+import io.meshegress.proxy.Destination;
+import io.meshegress.proxy.RouteTable;
 import io.meshegress.proxy.Transport;
+import io.meshegress.proxy.UpstreamOutcome;
+import io.netty.util.NetUtil;
+import java.net.InetSocketAddress;
 import io.meshegress.proxy.http.RequestTarget;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.channel.EventLoop;
@@ -42,6 +45,10 @@ final class CheckCommand implements Callable<Integer> {
             + "its addresses against policy.denyNetworks")
     private boolean resolve;
 
+    @Option(names = "--client", paramLabel = "IP", description = "explain for a client at this address "
+            + "(policy.clients); default: any client")
+    private String client;
+
     @Spec
     private CommandSpec spec;
 
@@ -69,7 +76,20 @@ final class CheckCommand implements Callable<Integer> {
         describe(cfg, out);
         out.println("mesh: " + manifests.size() + " Kubernetes and Istio objects, valid against their schemas "
                 + "(`istio` writes them)");
-        EgressPolicy policy = new EgressPolicy(cfg.policy(), cfg.mesh());
+        RouteTable routes = new RouteTable(cfg);
+        InetAddress clientAddress = null;
+        if (client != null) {
+            byte[] bytes = NetUtil.createByteArrayFromIpAddressString(client.strip());
+            if (bytes == null) {
+                spec.commandLine().getErr().println("mesh-egress: --client \"" + client + "\" is not an IP address");
+                return Main.CONFIG_ERROR;
+            }
+            try {
+                clientAddress = InetAddress.getByAddress(bytes);
+            } catch (java.net.UnknownHostException e) {
+                throw new IllegalStateException(e);
+            }
+        }
         int status = Main.OK;
         MultiThreadIoEventLoopGroup loop = resolve ? Transport.select().newGroup(1) : null;
         EgressResolver resolver = resolve ? new EgressResolver(cfg.resolver(), Transport.select(),
@@ -82,9 +102,9 @@ final class CheckCommand implements Callable<Integer> {
                     status = Main.CONFIG_ERROR;
                     continue;
                 }
-                explain(cfg, policy, target.get(), out);
+                explain(cfg, routes, clientAddress, target.get(), out);
                 if (resolver != null) {
-                    explainAddresses(cfg, policy, resolver, loop.next(), target.get().host, out);
+                    explainAddresses(cfg, routes, resolver, loop.next(), target.get(), out);
                 }
             }
         } finally {
@@ -134,50 +154,71 @@ final class CheckCommand implements Callable<Integer> {
                 + (cfg.resolver().hosts().isEmpty() ? "" : ", " + cfg.resolver().hosts().size() + " static hosts"));
     }
 
-    private static void explain(EgressConfig cfg, EgressPolicy policy, Target t, PrintWriter out) {
+    /**
+     * For each listener, the route table's own verdict, printed in the access log's words: {@code allowed by RULE},
+     * or the refusal reason as the proxy logs it. An IP literal also meets the address rules (no DNS needed).
+     */
+    private static void explain(EgressConfig cfg, RouteTable routes, InetAddress client, Target t, PrintWriter out) {
         for (EgressConfig.SniListener s : cfg.sni()) {
-            String via = t.display(s.upstreamPort()) + " via sni " + s.listen() + ": ";
             if (t.port != null && t.port != s.upstreamPort()) {
                 out.println(t.display(t.port) + " via sni " + s.listen() + ": not reachable (this listener always "
                         + "connects to port " + s.upstreamPort() + ")");
                 continue;
             }
-            out.println(via + verdict(policy.checkName(t.host, s.upstreamPort())));
+            out.println(t.display(s.upstreamPort()) + " via sni " + s.listen() + ": "
+                    + verdict(cfg, routes, client, Destination.Kind.SNI, t.host, s.upstreamPort()));
         }
         if (cfg.http() != null) {
             int plainPort = t.port == null ? 80 : t.port;
             out.println(t.display(plainPort) + " via http " + cfg.http().listen() + " plain HTTP: "
-                    + verdict(policy.checkName(t.host, plainPort)));
+                    + verdict(cfg, routes, client, Destination.Kind.HTTP, t.host, plainPort));
             int port = t.port == null ? 443 : t.port;
-            String via = t.display(port) + " via http " + cfg.http().listen() + " CONNECT: ";
-            if (!cfg.http().connectPorts().contains(port) && policy.destinationListingPort(t.host, port).isEmpty()) {
-                out.println(via + "refused by http.connectPorts (port " + port + " is not in "
-                        + cfg.http().connectPorts() + ")");
-            } else {
-                out.println(via + verdict(policy.checkName(t.host, port)));
+            out.println(t.display(port) + " via http " + cfg.http().listen() + " CONNECT: "
+                    + verdict(cfg, routes, client, Destination.Kind.CONNECT, t.host, port));
+        }
+    }
+
+    private static String verdict(EgressConfig cfg, RouteTable routes, InetAddress client, Destination.Kind kind,
+                                  String host, int port) {
+        RouteTable.Verdict v = routes.decide(client, kind, host, port);
+        // An address known without DNS (an IP literal, or resolver.hosts) meets the address rules here too.
+        InetAddress known = HostPattern.isIpLiteral(host) ? literal(host) : cfg.resolver().hosts().get(host);
+        if (v.allowed() && known != null) {
+            Optional<UpstreamOutcome.Refused> refused = routes.address(new InetSocketAddress(known, port));
+            if (refused.isPresent()) {
+                return refused.get().reason();
             }
         }
+        return v.toString();
     }
 
-    /** With --resolve: what the name resolves to, and which of those addresses policy lets the proxy reach. */
-    private static void explainAddresses(EgressConfig cfg, EgressPolicy policy, EgressResolver resolver,
-                                         EventLoop loop, String host, PrintWriter out) {
-        Future<List<InetAddress>> f = resolver.resolve(host, loop);
+    private static InetAddress literal(String host) {
+        try {
+            return InetAddress.getByAddress(NetUtil.createByteArrayFromIpAddressString(host));
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("not an IP literal: " + host, e);
+        }
+    }
+
+    /** With --resolve: what the name resolves to, and which of those addresses the route table lets through. */
+    private static void explainAddresses(EgressConfig cfg, RouteTable routes, EgressResolver resolver,
+                                         EventLoop loop, Target t, PrintWriter out) {
+        Future<List<InetAddress>> f = resolver.resolve(t.host, loop);
         long waitMs = cfg.resolver().queryTimeout().toMillis() * 2 + 1000;
         if (!f.awaitUninterruptibly(waitMs) || !f.isSuccess()) {
-            out.println(host + " resolves to nothing: " + (f.cause() != null ? f.cause().getMessage() : "no answer"));
+            out.println(t.host + " resolves to nothing: " + (f.cause() != null ? f.cause().getMessage() : "no answer"));
             return;
         }
+        int port = t.port == null ? 443 : t.port;
         List<String> parts = new ArrayList<>();
         for (InetAddress a : f.getNow()) {
-            Decision d = policy.checkAddress(a);
-            parts.add(a.getHostAddress() + " (" + (d.allowed() ? "allowed" : d.toString()) + ")");
+            Optional<UpstreamOutcome.Refused> refused = routes.address(new InetSocketAddress(a, port));
+            String address = NetUtil.toAddressString(a);
+            // The log's reason starts with the address; here the address is already said.
+            parts.add(address + " (" + refused.map(r -> r.reason().startsWith(address + " ")
+                    ? r.reason().substring(address.length() + 1) : r.reason()).orElse("allowed") + ")");
         }
-        out.println(host + " resolves to " + String.join(", ", parts));
-    }
-
-    private static String verdict(Decision d) {
-        return d.allowed() ? "allowed by " + d.rule() : "refused by " + d.rule();
+        out.println(t.host + " resolves to " + String.join(", ", parts));
     }
 
     private record Target(String host, Integer port) {

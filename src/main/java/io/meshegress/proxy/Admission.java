@@ -1,9 +1,7 @@
 package io.meshegress.proxy;
 
 import io.meshegress.config.EgressConfig;
-import io.meshegress.policy.Decision;
 import io.meshegress.observe.ProxyMetrics;
-import io.meshegress.policy.EgressPolicy;
 import io.netty.channel.Channel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -36,9 +34,9 @@ public final class Admission {
      * Admits an accepted connection under the policy and limits of the config it starts with, or says why not;
      * an admitted one is released when it closes.
      */
-    public Optional<Denial> admit(Channel ch, EgressPolicy policy, EgressConfig.Limits limits) {
+    public Optional<Denial> admit(Channel ch, RouteTable routes, EgressConfig.Limits limits) {
         InetAddress client = ((InetSocketAddress) ch.remoteAddress()).getAddress();
-        Decision d = policy.checkClient(client);
+        RouteTable.Verdict d = routes.client(client);
         if (!d.allowed()) {
             metrics.admissionRefused("clients");
             return Optional.of(new Denial(403, d.toString()));

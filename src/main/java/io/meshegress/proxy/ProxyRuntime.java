@@ -5,10 +5,7 @@ import io.meshegress.config.ListenAddress;
 import io.meshegress.dns.EgressResolver;
 import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.ProxyMetrics;
-import io.meshegress.policy.EgressPolicy;
 import io.meshegress.proxy.http.HttpListenerContext;
-import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +17,7 @@ import java.util.Map;
  */
 public final class ProxyRuntime {
     private final EgressConfig config;
-    private final EgressPolicy policy;
+    private final RouteTable routes;
     private final EgressResolver resolver;
     private final UpstreamConnector connector;
     private final HttpListenerContext http;
@@ -30,19 +27,8 @@ public final class ProxyRuntime {
                  AccessLog accessLog, ProxyMetrics metrics) {
         this.config = config;
         this.resolver = resolver;
-        this.policy = new EgressPolicy(config.policy(), config.mesh());
-        List<InetSocketAddress> own = new ArrayList<>();
-        config.sni().forEach(s -> own.add(s.listen().socketAddress()));
-        if (config.http() != null) {
-            own.add(config.http().listen().socketAddress());
-        }
-        if (config.admin() != null) {
-            // The admin endpoints are "the proxy itself" too: reaching them through a proxy listener would
-            // expose /metrics (and whatever admin grows) to every client that may use the proxy.
-            own.add(config.admin().listen().socketAddress());
-        }
-        this.connector = new UpstreamConnector(policy, resolver, new LoopGuard(own), transport, config.timeouts(),
-                metrics);
+        this.routes = new RouteTable(config);
+        this.connector = new UpstreamConnector(routes, resolver, transport, config.timeouts(), metrics);
         this.http = config.http() == null ? null
                 : new HttpListenerContext(config.http(), this, admission, accessLog);
         config.sni().forEach(s -> sni.put(s.listen(), s));
@@ -52,8 +38,9 @@ public final class ProxyRuntime {
         return config;
     }
 
-    public EgressPolicy policy() {
-        return policy;
+    /** The one decision function of this configuration. */
+    public RouteTable routes() {
+        return routes;
     }
 
     public EgressResolver resolver() {

@@ -7,6 +7,7 @@ package io.meshegress.proxy;
 public enum Refusal {
     CLIENT_DENIED(403, false),
     NAME_DENIED(403, true),
+    PORT_DENIED(403, false),
     NAME_INVALID(400, true),
     NAME_UNRESOLVED(502, true),
     NETWORK_DENIED(403, false),

@@ -3,8 +3,6 @@ package io.meshegress.proxy;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.dns.EgressResolver;
 import io.meshegress.observe.ProxyMetrics;
-import io.meshegress.policy.Decision;
-import io.meshegress.policy.EgressPolicy;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -19,41 +17,51 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * The spine every connection takes after its listener has named a {@link Destination}: policy on the name,
- * resolution, policy on the addresses (denyNetworks, loop), then a connect on the client's own event loop to
- * exactly an address that policy checked, so DNS rebinding cannot slip a second answer past it.
+ * The spine every connection takes after its listener has named a {@link Destination}: the route table's
+ * decision (once, before resolving), resolution, the route table's address rules (denyNetworks, loop), then a
+ * connect on the client's own event loop to exactly an address that was checked, so DNS rebinding cannot slip a
+ * second answer past it.
  */
 public final class UpstreamConnector {
-    private final EgressPolicy policy;
+    private final RouteTable routes;
     private final EgressResolver resolver;
-    private final LoopGuard loopGuard;
     private final Transport transport;
     private final EgressConfig.Timeouts timeouts;
     private final ProxyMetrics metrics;
 
-    public UpstreamConnector(EgressPolicy policy, EgressResolver resolver, LoopGuard loopGuard, Transport transport,
+    public UpstreamConnector(RouteTable routes, EgressResolver resolver, Transport transport,
                              EgressConfig.Timeouts timeouts, ProxyMetrics metrics) {
         this.metrics = metrics;
-        this.policy = policy;
+        this.routes = routes;
         this.resolver = resolver;
-        this.loopGuard = loopGuard;
         this.transport = transport;
         this.timeouts = timeouts;
     }
 
-    public EgressPolicy policy() {
-        return policy;
+    /**
+     * The route table's decision for a destination, for a listener that must know it before it has an upstream
+     * (a plain-HTTP request may be served by a pooled connection: it is decided all the same).
+     */
+    public RouteTable.Verdict decide(Destination destination) {
+        return routes.decide(destination);
     }
 
-    /** Checks, resolves and connects; the future completes on {@code loop} and never fails. */
+    /** Decides, resolves, checks and connects; the future completes on {@code loop} and never fails. */
     public Future<UpstreamOutcome> open(Destination destination, EventLoop loop) {
-        Promise<UpstreamOutcome> promise = loop.newPromise();
-        Decision name = policy.checkName(destination.host(), destination.port());
-        if (!name.allowed()) {
-            return promise.setSuccess(new UpstreamOutcome.Refused(Refusal.NAME_DENIED, name.toString(), null));
+        RouteTable.Verdict verdict = routes.decide(destination);
+        if (!verdict.allowed()) {
+            return loop.newSucceededFuture(new UpstreamOutcome.Refused(verdict.refusal(), verdict.toString(), null));
         }
+        return open(destination, verdict, loop);
+    }
+
+    /** Resolves, checks and connects a destination {@link #decide} allowed; completes on {@code loop}. */
+    public Future<UpstreamOutcome> open(Destination destination, RouteTable.Verdict allowed, EventLoop loop) {
+        Promise<UpstreamOutcome> promise = loop.newPromise();
+        String rule = allowed.decision().rule();
         resolver.resolve(destination.host(), loop).addListener(f -> {
             if (!f.isSuccess()) {
                 promise.setSuccess(new UpstreamOutcome.Refused(Refusal.NAME_UNRESOLVED, f.cause().getMessage(), null));
@@ -65,20 +73,11 @@ public final class UpstreamConnector {
             UpstreamOutcome.Refused firstRefusal = null;
             for (InetAddress a : addresses) {
                 InetSocketAddress target = new InetSocketAddress(a, destination.port());
-                Decision d = policy.checkAddress(a);
-                if (!d.allowed()) {
-                    if (firstRefusal == null) {
-                        firstRefusal = new UpstreamOutcome.Refused(Refusal.NETWORK_DENIED,
-                                a.getHostAddress() + " " + d, target);
-                    }
-                } else if (loopGuard.isLoop(target)) {
-                    if (firstRefusal == null) {
-                        firstRefusal = new UpstreamOutcome.Refused(Refusal.LOOP,
-                                "destination " + target.getAddress().getHostAddress() + ":" + target.getPort()
-                                        + " is this proxy itself", target);
-                    }
-                } else {
+                Optional<UpstreamOutcome.Refused> refused = routes.address(target);
+                if (refused.isEmpty()) {
                     permitted.add(target);
+                } else if (firstRefusal == null) {
+                    firstRefusal = refused.get();
                 }
             }
             if (permitted.isEmpty()) {
@@ -86,7 +85,7 @@ public final class UpstreamConnector {
                         : new UpstreamOutcome.Refused(Refusal.NAME_UNRESOLVED, destination.host() + " has no address", null));
                 return;
             }
-            connect(permitted, 0, name.rule(), loop, promise, null);
+            connect(permitted, 0, rule, loop, promise, null);
         });
         return promise;
     }

@@ -94,7 +94,10 @@ class CheckCommandTest {
                 "www.qq.com:443 via sni 0.0.0.0:8443: allowed by mesh.destinations[0] \"*.qq.com\"",
                 "api.github.com:443 via sni 0.0.0.0:8443: refused by policy.allow (api.github.com matches no allow pattern or mesh destination)",
                 "a.b.qq.com:22 via sni 0.0.0.0:8443: not reachable (this listener always connects to port 443)",
-                "a.b.qq.com:22 via http 0.0.0.0:8080 CONNECT: refused by http.connectPorts (port 22 is not in [443, 563])",
+                // One order for the proxy and check: the name (with the destination's ports) before connectPorts.
+                "a.b.qq.com:22 via http 0.0.0.0:8080 CONNECT: refused by mesh.destinations[0] \"*.qq.com\" "
+                        + "(port 22 is not one of its ports [80, 443])",
+                "api.github.com:443 via http 0.0.0.0:8080 CONNECT: refused by policy.allow",
                 "www.qq.com:80 via http 0.0.0.0:8080 plain HTTP: allowed by mesh.destinations[0] \"*.qq.com\"",
                 "limits: 16384 connections, 1024 per client");
     }

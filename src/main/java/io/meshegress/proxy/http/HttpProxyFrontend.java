@@ -1,8 +1,6 @@
 package io.meshegress.proxy.http;
 
 import io.meshegress.observe.ConnectionRecord;
-import io.meshegress.policy.Decision;
-import io.meshegress.policy.EgressPolicy;
 import io.meshegress.config.Durations;
 import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.DeadlineTimer;
@@ -10,6 +8,7 @@ import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.DrainEvent;
 import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.Relay;
+import io.meshegress.proxy.RouteTable;
 import io.meshegress.proxy.UpstreamOutcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -100,6 +99,8 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         final boolean clientHttp10;
         final boolean hasBody;
         RequestTarget target;
+        Destination destination;
+        RouteTable.Verdict verdict;
         String rule;
         String poolKey;
         boolean connect;
@@ -146,7 +147,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
-        Optional<Admission.Denial> denial = context.admission.admit(ctx.channel(), context.runtime.policy(),
+        Optional<Admission.Denial> denial = context.admission.admit(ctx.channel(), context.runtime.routes(),
                 context.runtime.config().limits());
         if (denial.isPresent()) {
             Admission.Denial d = denial.get();
@@ -283,16 +284,12 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
 
     private void connect(Exchange x) {
         RequestTarget t = x.target;
-        EgressPolicy policy = context.connector.policy();
-        Decision name = policy.checkName(t.host(), t.port());
-        if (!name.allowed()) {
-            fail(x, HttpResponseStatus.FORBIDDEN, name.toString(), true);
-            return;
-        }
-        if (!context.listener.connectPorts().contains(t.port())
-                && policy.destinationListingPort(t.host(), t.port()).isEmpty()) {
-            fail(x, HttpResponseStatus.FORBIDDEN, "refused by http.connectPorts (port " + t.port() + " is not in "
-                    + context.listener.connectPorts() + ")", true);
+        Destination d = new Destination(t.host(), t.port(), Destination.Kind.CONNECT,
+                (InetSocketAddress) ctx.channel().remoteAddress());
+        // The route table decides once, here, before anything of the tunnel is touched.
+        RouteTable.Verdict verdict = context.connector.decide(d);
+        if (!verdict.allowed()) {
+            fail(x, HttpResponseStatus.FORBIDDEN, verdict.toString(), true);
             return;
         }
         // What follows the CONNECT head belongs to the tunnel: stop parsing HTTP now. The decoder hands
@@ -300,9 +297,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         x.connect = true;
         x.requestDone = true;
         ctx.pipeline().remove(DECODER);
-        Destination d = new Destination(t.host(), t.port(), Destination.Kind.CONNECT,
-                (InetSocketAddress) ctx.channel().remoteAddress());
-        context.connector.open(d, ctx.channel().eventLoop()).addListener(f -> {
+        context.connector.open(d, verdict, ctx.channel().eventLoop()).addListener(f -> {
             UpstreamOutcome outcome = (UpstreamOutcome) f.getNow();
             if (!ctx.channel().isActive()) {
                 if (outcome instanceof UpstreamOutcome.Connected) {
@@ -360,12 +355,15 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     private void forward(Exchange x) {
         RequestTarget t = x.target;
         HttpRequest req = x.request;
-        Decision d = context.connector.policy().checkName(t.host(), t.port());
-        if (!d.allowed()) {
-            fail(x, HttpResponseStatus.FORBIDDEN, d.toString(), x.hasBody);
+        x.destination = new Destination(t.host(), t.port(), Destination.Kind.HTTP,
+                (InetSocketAddress) ctx.channel().remoteAddress());
+        // Decided here, once, whether a pooled connection serves it or a new one is opened.
+        x.verdict = context.connector.decide(x.destination);
+        if (!x.verdict.allowed()) {
+            fail(x, HttpResponseStatus.FORBIDDEN, x.verdict.toString(), x.hasBody);
             return;
         }
-        x.rule = d.rule();
+        x.rule = x.verdict.decision().rule();
         x.upgrade = ForwardedRequest.rewrite(req, t);
         if (context.listener.xForwardedFor()) {
             req.headers().add("x-forwarded-for",
@@ -382,9 +380,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     }
 
     private void open(Exchange x) {
-        Destination d = new Destination(x.target.host(), x.target.port(), Destination.Kind.HTTP,
-                (InetSocketAddress) ctx.channel().remoteAddress());
-        context.connector.open(d, ctx.channel().eventLoop()).addListener(f -> {
+        context.connector.open(x.destination, x.verdict, ctx.channel().eventLoop()).addListener(f -> {
             UpstreamOutcome outcome = (UpstreamOutcome) f.getNow();
             if (x.finished || !ctx.channel().isActive()) {
                 if (outcome instanceof UpstreamOutcome.Connected) {

@@ -60,7 +60,7 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        Optional<Admission.Denial> denial = admission.admit(ctx.channel(), runtime.policy(),
+        Optional<Admission.Denial> denial = admission.admit(ctx.channel(), runtime.routes(),
                 runtime.config().limits());
         if (denial.isPresent()) {
             refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, denial.get().status(), denial.get().reason());
