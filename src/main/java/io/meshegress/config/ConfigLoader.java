@@ -313,8 +313,9 @@ public final class ConfigLoader {
         }) : List.of();
         List<EgressConfig.Destination> destinations;
         if (!f.has("destinations")) {
-            destinations = List.of(new EgressConfig.Destination(List.of(HostPattern.parse("*.qq.com")),
-                    List.of(80), List.of(443)));
+            // A file means what it says: no destinations key, no destinations. Only the embedded default file
+            // (no -c) carries the write-up's *.qq.com example, and it writes it out.
+            destinations = List.of();
         } else {
             destinations = list(f.get("destinations"), n -> {
                 Fields d = fields(n, "hosts", "http", "tls");
