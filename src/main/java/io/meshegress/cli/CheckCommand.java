@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshegress.dns.EgressResolver;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.RouteTable;
-import io.meshegress.proxy.Transport;
+import io.meshegress.transport.Transport;
 import io.meshegress.proxy.UpstreamOutcome;
 import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;

@@ -1,6 +1,7 @@
 package io.meshegress.config;
 
 import io.meshegress.policy.Cidr;
+import io.meshegress.policy.EgressPolicy;
 import io.meshegress.policy.HostPattern;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -26,6 +27,17 @@ public record EgressConfig(
 
     public EgressConfig {
         sni = List.copyOf(sni);
+    }
+
+    /** The policy this configuration describes: {@code policy.*} and the hosts and ports of {@code mesh.destinations}. */
+    public EgressPolicy egressPolicy() {
+        List<EgressPolicy.DestinationRule> rules = new java.util.ArrayList<>();
+        for (Destination d : mesh.destinations()) {
+            List<Integer> ports = new java.util.ArrayList<>(d.http());
+            ports.addAll(d.tls());
+            rules.add(new EgressPolicy.DestinationRule(d.hosts(), ports));
+        }
+        return new EgressPolicy(policy.allow(), policy.deny(), policy.denyNetworks(), policy.clients(), rules);
     }
 
     /** The same config with another admin listener (what {@code run --admin-listen} does). */

@@ -2,7 +2,7 @@ package io.meshegress.dns;
 
 import io.meshegress.config.EgressConfig;
 import io.meshegress.observe.ProxyMetrics;
-import io.meshegress.proxy.Transport;
+import io.meshegress.transport.Transport;
 import io.netty.channel.EventLoop;
 import io.netty.resolver.HostsFileEntriesResolver;
 import io.netty.resolver.ResolvedAddressTypes;

@@ -1,6 +1,5 @@
 package io.meshegress.policy;
 
-import io.meshegress.config.EgressConfig;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.util.List;
@@ -21,28 +20,36 @@ public final class EgressPolicy {
     private final List<Cidr> clients;
     private final boolean allowAll;
 
-    public EgressPolicy(EgressConfig.Policy policy, EgressConfig.Mesh mesh) {
-        List<HostPattern> allowPatterns = policy.allow();
+    /**
+     * Hosts the mesh sends to the proxy and the ports it sends them on ({@code mesh.destinations[i]}): such a
+     * host is allowed on those ports only.
+     */
+    public record DestinationRule(List<HostPattern> hosts, List<Integer> ports) {
+        public DestinationRule {
+            hosts = List.copyOf(hosts);
+            ports = List.copyOf(ports);
+        }
+    }
+
+    /** Built from plain values (the config package adapts its model), so policy knows nothing of config. */
+    public EgressPolicy(List<HostPattern> allowPatterns, List<HostPattern> denyPatterns, List<Cidr> denyNetworks,
+                        List<Cidr> clients, List<DestinationRule> destinations) {
         for (int i = 0; i < allowPatterns.size(); i++) {
             HostPattern p = allowPatterns.get(i);
             allow.add(p, new AllowRule("policy.allow[" + i + "] \"" + p + "\"", null));
         }
-        List<EgressConfig.Destination> destinations = mesh.destinations();
         for (int i = 0; i < destinations.size(); i++) {
-            EgressConfig.Destination d = destinations.get(i);
-            List<Integer> ports = new java.util.ArrayList<>(d.http());
-            ports.addAll(d.tls());
+            DestinationRule d = destinations.get(i);
             for (HostPattern p : d.hosts()) {
-                allow.add(p, new AllowRule("mesh.destinations[" + i + "] \"" + p + "\"", List.copyOf(ports)));
+                allow.add(p, new AllowRule("mesh.destinations[" + i + "] \"" + p + "\"", d.ports()));
             }
         }
-        List<HostPattern> denyPatterns = policy.deny();
         for (int i = 0; i < denyPatterns.size(); i++) {
             deny.add(denyPatterns.get(i), "policy.deny[" + i + "] \"" + denyPatterns.get(i) + "\"");
         }
         this.allowAll = allow.isEmpty();
-        this.denyNetworks = policy.denyNetworks();
-        this.clients = policy.clients();
+        this.denyNetworks = List.copyOf(denyNetworks);
+        this.clients = List.copyOf(clients);
     }
 
     /** Whether a client at this address may use the proxy at all. */

@@ -1,14 +1,15 @@
 package io.meshegress.proxy;
 
+import io.meshegress.transport.Transport;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.config.ListenAddress;
 import io.meshegress.dns.EgressResolver;
 import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.ProxyMetrics;
-import io.meshegress.proxy.http.HttpListenerContext;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * Everything one configuration means for connections: policy, resolver, the upstream connector, per-listener
@@ -20,17 +21,19 @@ public final class ProxyRuntime {
     private final RouteTable routes;
     private final EgressResolver resolver;
     private final UpstreamConnector connector;
-    private final HttpListenerContext http;
+    private final Admission admission;
+    private final AccessLog accessLog;
     private final Map<ListenAddress, EgressConfig.SniListener> sni = new LinkedHashMap<>();
+    private final ConcurrentHashMap<Class<?>, Object> perListenerKind = new ConcurrentHashMap<>();
 
-    ProxyRuntime(EgressConfig config, EgressResolver resolver, Transport transport, Admission admission,
-                 AccessLog accessLog, ProxyMetrics metrics) {
+    public ProxyRuntime(EgressConfig config, EgressResolver resolver, Transport transport, Admission admission,
+                        AccessLog accessLog, ProxyMetrics metrics) {
         this.config = config;
         this.resolver = resolver;
+        this.admission = admission;
+        this.accessLog = accessLog;
         this.routes = new RouteTable(config);
         this.connector = new UpstreamConnector(routes, resolver, transport, config.timeouts(), metrics);
-        this.http = config.http() == null ? null
-                : new HttpListenerContext(config.http(), this, admission, accessLog);
         config.sni().forEach(s -> sni.put(s.listen(), s));
     }
 
@@ -51,9 +54,20 @@ public final class ProxyRuntime {
         return connector;
     }
 
-    /** The HTTP listener's shared state, or null when this config has none. */
-    public HttpListenerContext http() {
-        return http;
+    public Admission admission() {
+        return admission;
+    }
+
+    public AccessLog accessLog() {
+        return accessLog;
+    }
+
+    /**
+     * State a listener kind shares across its connections under this configuration (the HTTP listener's
+     * upstream pools, say), made on first use. The spine knows no listener kind; the kinds know the spine.
+     */
+    public <T> T perListenerKind(Class<T> type, Function<ProxyRuntime, T> make) {
+        return type.cast(perListenerKind.computeIfAbsent(type, k -> make.apply(this)));
     }
 
     /** The SNI listener configured at this address, or null when this config has none there. */

@@ -49,7 +49,7 @@ public final class RouteTable {
     private final LoopGuard loopGuard;
 
     public RouteTable(EgressConfig config) {
-        this.policy = new EgressPolicy(config.policy(), config.mesh());
+        this.policy = config.egressPolicy();
         this.connectPorts = config.http() == null ? List.of() : config.http().connectPorts();
         List<InetSocketAddress> own = new ArrayList<>();
         config.sni().forEach(s -> own.add(s.listen().socketAddress()));

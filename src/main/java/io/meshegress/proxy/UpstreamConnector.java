@@ -1,5 +1,6 @@
 package io.meshegress.proxy;
 
+import io.meshegress.transport.Transport;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.dns.EgressResolver;
 import io.meshegress.observe.ProxyMetrics;

@@ -1,4 +1,4 @@
-package io.meshegress.proxy;
+package io.meshegress.server;
 
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;

@@ -1,11 +1,15 @@
-package io.meshegress.proxy;
+package io.meshegress.server;
 
+import io.meshegress.transport.Transport;
 import io.meshegress.admin.AdminServer;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.config.ListenAddress;
 import io.meshegress.dns.EgressResolver;
 import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.ProxyMetrics;
+import io.meshegress.proxy.Admission;
+import io.meshegress.proxy.DrainEvent;
+import io.meshegress.proxy.ProxyRuntime;
 import io.meshegress.proxy.http.HttpListenerInitializer;
 import io.meshegress.proxy.sni.SniListenerInitializer;
 import io.netty.bootstrap.ServerBootstrap;

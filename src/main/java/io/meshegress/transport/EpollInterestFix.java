@@ -1,4 +1,4 @@
-package io.meshegress.proxy;
+package io.meshegress.transport;
 
 import io.netty.channel.Channel;
 import io.netty.channel.epoll.EpollSocketChannel;

@@ -1,4 +1,4 @@
-package io.meshegress.proxy;
+package io.meshegress.transport;
 
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;

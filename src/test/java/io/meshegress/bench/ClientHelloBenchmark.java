@@ -56,7 +56,7 @@ public class ClientHelloBenchmark {
         out.get(hello);
         splitHello = split(hello, 5);
         EgressConfig c = ConfigLoader.parse("bench.yaml", "policy:\n  deny: [\"*.ads.qq.com\"]\n");
-        policy = new EgressPolicy(c.policy(), c.mesh());
+        policy = c.egressPolicy();
     }
 
     /** The same handshake payload in {@code parts} TLS records. */

@@ -32,7 +32,7 @@ class DnsAnswerFuzzTest {
     private static final InetSocketAddress SERVER = new InetSocketAddress("127.0.0.1", 53);
     private static final InetSocketAddress US = new InetSocketAddress("127.0.0.1", 40000);
     private static final EgressConfig DEFAULTS = ConfigLoader.embeddedDefault();
-    private static final EgressPolicy POLICY = new EgressPolicy(DEFAULTS.policy(), DEFAULTS.mesh());
+    private static final EgressPolicy POLICY = DEFAULTS.egressPolicy();
 
     @FuzzTest
     void answers(byte[] datagram) throws Exception {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
-import io.meshegress.proxy.Transport;
+import io.meshegress.transport.Transport;
 import io.meshegress.testing.TestDnsServer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class EgressPolicyTest {
     static EgressPolicy policy(String yaml) throws Exception {
         EgressConfig c = ConfigLoader.parse("t.yaml", yaml);
-        return new EgressPolicy(c.policy(), c.mesh());
+        return c.egressPolicy();
     }
 
     @Test

@@ -19,7 +19,7 @@ import java.util.Optional;
  */
 class PolicyFuzzTest {
     private static final EgressConfig DEFAULTS = ConfigLoader.embeddedDefault();
-    private static final EgressPolicy DEFAULT_POLICY = new EgressPolicy(DEFAULTS.policy(), DEFAULTS.mesh());
+    private static final EgressPolicy DEFAULT_POLICY = DEFAULTS.egressPolicy();
 
     @FuzzTest
     void hostPatterns(FuzzedDataProvider data) {

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** The default denyNetworks against the IANA special-purpose registries, and IPv4 carried inside IPv6. */
 class SpecialAddressesTest {
     private static final EgressConfig DEFAULTS = ConfigLoader.embeddedDefault();
-    private static final EgressPolicy POLICY = new EgressPolicy(DEFAULTS.policy(), DEFAULTS.mesh());
+    private static final EgressPolicy POLICY = DEFAULTS.egressPolicy();
 
     @ParameterizedTest(name = "{0} is refused by {1}")
     @CsvSource(delimiter = '|', value = {
@@ -72,7 +72,7 @@ class SpecialAddressesTest {
     @Test
     void embeddedFormsAreJudgedEvenWhenTheWrappingRangeIsNotDenied() throws Exception {
         EgressConfig only = ConfigLoader.parse("t.yaml", "policy: {denyNetworks: [\"169.254.0.0/16\"]}");
-        EgressPolicy policy = new EgressPolicy(only.policy(), only.mesh());
+        EgressPolicy policy = only.egressPolicy();
         for (String a : new String[] {"64:ff9b::a9fe:a9fe", "64:ff9b:1:a9fe:a9:fe00::", "2002:a9fe:a9fe::",
                 "2001:0:a9fe:a9fe::1", "2001::5601:5601", "::a9fe:a9fe", "::ffff:a9fe:a9fe"}) {
             assertThat(policy.checkAddress(InetAddress.getByName(a)).allowed()).as(a).isFalse();

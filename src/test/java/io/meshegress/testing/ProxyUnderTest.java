@@ -5,7 +5,7 @@ import io.meshegress.config.EgressConfig;
 import io.meshegress.observe.AccessEntry;
 import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.ProxyMetrics;
-import io.meshegress.proxy.EgressServer;
+import io.meshegress.server.EgressServer;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Predicate;

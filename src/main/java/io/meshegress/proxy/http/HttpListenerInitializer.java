@@ -25,12 +25,14 @@ public final class HttpListenerInitializer extends ChannelInitializer<SocketChan
 
     @Override
     protected void initChannel(SocketChannel ch) {
-        HttpListenerContext context = runtime.get().http();
-        if (context == null || !context.listener.listen().equals(address)) {
+        ProxyRuntime rt = runtime.get();
+        if (rt.config().http() == null || !rt.config().http().listen().equals(address)) {
             // A reload removed this listener a moment before its socket closed.
             ch.close();
             return;
         }
+        HttpListenerContext context = rt.perListenerKind(HttpListenerContext.class,
+                r -> new HttpListenerContext(r.config().http(), r, r.admission(), r.accessLog()));
         clients.add(ch);
         HttpProxyFrontend frontend = new HttpProxyFrontend(context);
         ch.pipeline()

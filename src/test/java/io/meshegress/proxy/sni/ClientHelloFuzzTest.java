@@ -42,7 +42,7 @@ class ClientHelloFuzzTest {
         } catch (Exception e) {
             throw new ExceptionInInitializerError(e);
         }
-        POLICY = new EgressPolicy(CONFIG.policy(), CONFIG.mesh());
+        POLICY = CONFIG.egressPolicy();
     }
 
     @FuzzTest

@@ -1,0 +1,33 @@
+package io.meshegress.architecture;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+/**
+ * The layering ARCHITECTURE.md describes, enforced: no package depends on itself through others (each
+ * {@code io.meshegress.X}, sub-packages included as their own slices, is a slice), and the pure layers
+ * (policy, config, dns, transport, text) never reach up into the proxy, the commands or the manifests.
+ */
+@AnalyzeClasses(packages = "io.meshegress", importOptions = ImportOption.DoNotIncludeTests.class)
+class LayeringTest {
+
+    @ArchTest
+    static final ArchRule noPackageCycles = slices().matching("io.meshegress.(**)").should().beFreeOfCycles();
+
+    @ArchTest
+    static final ArchRule pureLayersStayBelowTheProxy = noClasses()
+            .that().resideInAnyPackage("io.meshegress.policy..", "io.meshegress.config..", "io.meshegress.dns..",
+                    "io.meshegress.transport..", "io.meshegress.text..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.meshegress.proxy..", "io.meshegress.server..",
+                    "io.meshegress.cli..", "io.meshegress.mesh..", "io.meshegress.control..");
+
+    @ArchTest
+    static final ArchRule policyKnowsNoConfig = noClasses()
+            .that().resideInAPackage("io.meshegress.policy..")
+            .should().dependOnClassesThat().resideInAPackage("io.meshegress.config..");
+}
