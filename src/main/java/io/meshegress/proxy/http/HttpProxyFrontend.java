@@ -489,12 +489,16 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             return;
         }
         int code = r.status().code();
-        if (code == 101 && x.upgrade) {
+        ResponseFraming.Plan plan = ResponseFraming.plan(
+                new ResponseFraming.Request(x.clientHttp10, x.keepAliveClient, x.isHead, x.upgrade),
+                new ResponseFraming.Response(code, HttpUtil.isKeepAlive(r), HttpUtil.isContentLengthSet(r),
+                        HttpUtil.isTransferEncodingChunked(r)),
+                x.closeAfter || clientInputEnded || draining);
+        if (plan.kind() == ResponseFraming.Kind.SWITCH) {
             switchProtocols(x, r);
             return;
         }
-        if (code >= 100 && code < 200) {
-            // 100 Continue, 103 Early Hints: pass on and keep waiting for the final response.
+        if (plan.kind() == ResponseFraming.Kind.INTERIM) {
             x.interim = true;
             HeaderHygiene.strip(r.headers(), false);
             encoder.currentRequestIsHead(false);
@@ -503,26 +507,17 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
         x.responseStarted = true;
         x.record.allowed(x.rule, code);
-        boolean bodyless = x.isHead || code == 204 || code == 304;
-        boolean framed = HttpUtil.isContentLengthSet(r) || HttpUtil.isTransferEncodingChunked(r);
-        x.upstreamReusable = HttpUtil.isKeepAlive(r) && (framed || bodyless);
+        x.upstreamReusable = plan.reuseUpstream();
+        x.closeAfter = plan.closeClient();
         HeaderHygiene.strip(r.headers(), false);
         r.setProtocolVersion(HttpVersion.HTTP_1_1);
-        if (!framed && !bodyless) {
-            // The origin ends the body by closing. A 1.1 client gets it chunked and keeps its connection.
-            if (x.keepAliveClient && !x.clientHttp10) {
-                HttpUtil.setTransferEncodingChunked(r, true);
-            } else {
-                x.closeAfter = true;
-            }
+        if (plan.body() == ResponseFraming.Body.CHUNKED_BY_PROXY) {
+            HttpUtil.setTransferEncodingChunked(r, true);
         }
-        if (!x.keepAliveClient || clientInputEnded || draining) {
-            x.closeAfter = true;
-        }
-        if (x.closeAfter) {
-            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (x.clientHttp10) {
-            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        switch (plan.header()) {
+            case CLOSE -> r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            case KEEP_ALIVE -> r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            default -> { }
         }
         encoder.currentRequestIsHead(x.isHead);
         // Not flushed yet: the body that came in the same read goes out in the same write (see upstreamReadComplete).
