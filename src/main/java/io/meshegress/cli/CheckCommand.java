@@ -119,15 +119,14 @@ final class CheckCommand implements Callable<Integer> {
 
     private static void describe(EgressConfig cfg, PrintWriter out) {
         out.println("listeners:");
-        if (cfg.http() != null) {
-            out.println("  http " + cfg.http().listen() + " (CONNECT to ports " + cfg.http().connectPorts() + ")");
-        }
-        for (EgressConfig.SniListener s : cfg.sni()) {
-            out.println("  sni " + s.listen() + " -> upstream port " + s.upstreamPort()
-                    + (s.upstreamPortIsOwnPort() ? " (its own port)" : ""));
-        }
-        if (cfg.admin() != null) {
-            out.println("  admin " + cfg.admin().listen());
+        for (EgressConfig.Listener l : cfg.listeners()) {
+            String how = "";
+            if (l instanceof EgressConfig.HttpListener http) {
+                how = " (CONNECT to ports " + http.connectPorts() + ")";
+            } else if (l instanceof EgressConfig.SniListener s) {
+                how = " -> upstream port " + s.upstreamPort() + (s.upstreamPortIsOwnPort() ? " (its own port)" : "");
+            }
+            out.println("  " + l.kind() + " " + l.listen() + how);
         }
         EgressConfig.Policy p = cfg.policy();
         out.println("policy:");

@@ -12,7 +12,6 @@ import io.meshegress.server.ListenerBindException;
 import io.netty.util.ResourceLeakDetector;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -51,14 +50,10 @@ final class RunCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ConfigException("--admin-listen", 0, 0, "", e.getMessage());
         }
-        List<ListenAddress> others = new ArrayList<>();
-        if (cfg.http() != null) {
-            others.add(cfg.http().listen());
-        }
-        cfg.sni().forEach(s -> others.add(s.listen()));
-        for (ListenAddress o : others) {
-            if (o.overlaps(a)) {
-                throw new ConfigException("--admin-listen", 0, 0, "", a + " collides with the listener on " + o);
+        for (EgressConfig.Listener l : cfg.listeners()) {
+            if (!(l instanceof EgressConfig.Admin) && l.listen().overlaps(a)) {
+                throw new ConfigException("--admin-listen", 0, 0, "", a + " collides with the listener on "
+                        + l.listen());
             }
         }
         return cfg.withAdmin(cfg.admin() == null ? new EgressConfig.Admin(a)

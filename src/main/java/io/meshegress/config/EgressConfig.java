@@ -29,6 +29,29 @@ public record EgressConfig(
         sni = List.copyOf(sni);
     }
 
+    /**
+     * One listener of the config. The server binds them, the reloader diffs them, {@code check} describes them
+     * and the manifests give them ports: all by iterating {@link #listeners()}.
+     */
+    public sealed interface Listener permits HttpListener, SniListener, Admin {
+        ListenAddress listen();
+
+        /** {@code http}, {@code sni} or {@code admin}, as logs and metrics name the kind. */
+        String kind();
+    }
+
+    /** Every listener of this config: the SNI listeners in file order, then HTTP, then admin, when present. */
+    public List<Listener> listeners() {
+        List<Listener> out = new java.util.ArrayList<>(sni);
+        if (http != null) {
+            out.add(http);
+        }
+        if (admin != null) {
+            out.add(admin);
+        }
+        return List.copyOf(out);
+    }
+
     /** The policy this configuration describes: {@code policy.*} and the hosts and ports of {@code mesh.destinations}. */
     public EgressPolicy egressPolicy() {
         List<EgressPolicy.DestinationRule> rules = new java.util.ArrayList<>();
@@ -49,9 +72,15 @@ public record EgressConfig(
      * The forward-proxy listener: CONNECT and plain HTTP. {@code xForwardedFor} (an extension, off by default)
      * adds the client's address to forwarded requests; egress usually must not leak pod addresses.
      */
-    public record HttpListener(ListenAddress listen, List<Integer> connectPorts, boolean xForwardedFor) {
+    public record HttpListener(ListenAddress listen, List<Integer> connectPorts, boolean xForwardedFor)
+            implements Listener {
         public HttpListener {
             connectPorts = List.copyOf(connectPorts);
+        }
+
+        @Override
+        public String kind() {
+            return "http";
         }
     }
 
@@ -59,7 +88,12 @@ public record EgressConfig(
      * A TLS passthrough listener. {@code upstreamPort} is already resolved: the configured one, or the
      * listener's own port when the file omits it.
      */
-    public record SniListener(ListenAddress listen, int upstreamPort, boolean upstreamPortIsOwnPort) {
+    public record SniListener(ListenAddress listen, int upstreamPort, boolean upstreamPortIsOwnPort)
+            implements Listener {
+        @Override
+        public String kind() {
+            return "sni";
+        }
     }
 
     /**
@@ -106,13 +140,18 @@ public record EgressConfig(
      * The admin listener. (Extension) {@code idleTimeout} closes a connection that sent nothing for that long;
      * {@code maxConnections} caps how many are open at once (probes and scrapes need one or two each).
      */
-    public record Admin(ListenAddress listen, Duration idleTimeout, int maxConnections) {
+    public record Admin(ListenAddress listen, Duration idleTimeout, int maxConnections) implements Listener {
         public static final Duration DEFAULT_IDLE = Duration.ofSeconds(60);
         public static final int DEFAULT_MAX_CONNECTIONS = 64;
 
         /** At this address with the default bounds. */
         public Admin(ListenAddress listen) {
             this(listen, DEFAULT_IDLE, DEFAULT_MAX_CONNECTIONS);
+        }
+
+        @Override
+        public String kind() {
+            return "admin";
         }
     }
 

@@ -52,8 +52,22 @@ public final class EgressServer implements AutoCloseable {
     }
 
     /** What a config wants bound: the kind and address identify it; the rest is how. */
-    private record ListenerSpec(String key, String kind, ListenAddress address, ChannelHandler initializer,
-                                String description) {
+    private record ListenerSpec(ListenerKey key, ChannelHandler initializer, String description) {
+        String kind() {
+            return key.kind();
+        }
+
+        ListenAddress address() {
+            return key.address();
+        }
+    }
+
+    /** What identifies a bound listener across reloads: its kind and address. */
+    private record ListenerKey(String kind, ListenAddress address) {
+        @Override
+        public String toString() {
+            return kind + " " + address;
+        }
     }
 
     private final Transport transport;
@@ -64,8 +78,8 @@ public final class EgressServer implements AutoCloseable {
     private final Admission admission;
     private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicReference<ProxyRuntime> runtime = new AtomicReference<>();
-    private final Map<String, List<Channel>> bound = new LinkedHashMap<>();
-    private final Map<String, BoundListener> boundInfo = new LinkedHashMap<>();
+    private final Map<ListenerKey, List<Channel>> bound = new LinkedHashMap<>();
+    private final Map<ListenerKey, BoundListener> boundInfo = new LinkedHashMap<>();
     private volatile boolean ready;
     private volatile boolean closed;
 
@@ -113,20 +127,20 @@ public final class EgressServer implements AutoCloseable {
         EgressResolver resolver = previous != null && previous.config().resolver().equals(next.resolver())
                 ? previous.resolver() : new EgressResolver(next.resolver(), transport, metrics);
         ProxyRuntime nextRuntime = new ProxyRuntime(next, resolver, transport, admission, accessLog, metrics);
-        Map<String, ListenerSpec> wanted = new LinkedHashMap<>();
+        Map<ListenerKey, ListenerSpec> wanted = new LinkedHashMap<>();
         for (ListenerSpec s : specs(next)) {
             wanted.put(s.key(), s);
         }
         // A listener that moves to an address another one leaves must wait for that one to close first.
-        List<String> closedEarly = new ArrayList<>();
-        for (String key : new ArrayList<>(bound.keySet())) {
+        List<ListenerKey> closedEarly = new ArrayList<>();
+        for (ListenerKey key : new ArrayList<>(bound.keySet())) {
             if (!wanted.containsKey(key) && wanted.values().stream().filter(s -> !bound.containsKey(s.key()))
-                    .anyMatch(s -> s.address().overlaps(boundAddress(key)))) {
+                    .anyMatch(s -> s.address().overlaps(key.address()))) {
                 unbind(key);
                 closedEarly.add(key);
             }
         }
-        List<String> opened = new ArrayList<>();
+        List<ListenerKey> opened = new ArrayList<>();
         try {
             for (ListenerSpec s : wanted.values()) {
                 if (!bound.containsKey(s.key())) {
@@ -145,7 +159,7 @@ public final class EgressServer implements AutoCloseable {
             throw e;
         }
         runtime.set(nextRuntime);
-        for (String key : new ArrayList<>(bound.keySet())) {
+        for (ListenerKey key : new ArrayList<>(bound.keySet())) {
             if (!wanted.containsKey(key)) {
                 unbind(key);
             }
@@ -160,30 +174,22 @@ public final class EgressServer implements AutoCloseable {
 
     private List<ListenerSpec> specs(EgressConfig config) {
         List<ListenerSpec> out = new ArrayList<>();
-        for (EgressConfig.SniListener sni : config.sni()) {
-            String upstream = sni.upstreamPortIsOwnPort() ? "its own port " + sni.upstreamPort()
-                    : "port " + sni.upstreamPort();
-            out.add(new ListenerSpec("sni " + sni.listen(), "sni", sni.listen(),
-                    new SniListenerInitializer(sni.listen(), runtime::get, admission, accessLog, clients),
-                    "sni " + sni.listen() + " (TLS passthrough by server_name to " + upstream + ")"));
-        }
-        if (config.http() != null) {
-            out.add(new ListenerSpec("http " + config.http().listen(), "http", config.http().listen(),
-                    new HttpListenerInitializer(config.http().listen(), runtime::get, clients),
-                    "http " + config.http().listen() + " (forward proxy: CONNECT to ports "
-                            + config.http().connectPorts() + ", plain HTTP by Host)"));
-        }
-        if (config.admin() != null) {
-            out.add(new ListenerSpec("admin " + config.admin().listen(), "admin", config.admin().listen(),
-                    new AdminServer(() -> ready, metrics, config.admin().idleTimeout(),
-                    config.admin().maxConnections()), "admin " + config.admin().listen()
-                    + " (GET /healthz, /readyz, /metrics)"));
+        for (EgressConfig.Listener l : config.listeners()) {
+            ListenerKey key = new ListenerKey(l.kind(), l.listen());
+            if (l instanceof EgressConfig.SniListener sni) {
+                String upstream = sni.upstreamPortIsOwnPort() ? "its own port " + sni.upstreamPort()
+                        : "port " + sni.upstreamPort();
+                out.add(new ListenerSpec(key, new SniListenerInitializer(sni.listen(), runtime::get, admission,
+                        accessLog, clients), key + " (TLS passthrough by server_name to " + upstream + ")"));
+            } else if (l instanceof EgressConfig.HttpListener http) {
+                out.add(new ListenerSpec(key, new HttpListenerInitializer(http.listen(), runtime::get, clients),
+                        key + " (forward proxy: CONNECT to ports " + http.connectPorts() + ", plain HTTP by Host)"));
+            } else if (l instanceof EgressConfig.Admin admin) {
+                out.add(new ListenerSpec(key, new AdminServer(() -> ready, metrics, admin.idleTimeout(),
+                        admin.maxConnections()), key + " (GET /healthz, /readyz, /metrics)"));
+            }
         }
         return out;
-    }
-
-    private ListenAddress boundAddress(String key) {
-        return ListenAddress.parse(key.substring(key.indexOf(' ') + 1));
     }
 
     /**
@@ -272,7 +278,7 @@ public final class EgressServer implements AutoCloseable {
         return future.channel();
     }
 
-    private void unbind(String key) {
+    private void unbind(ListenerKey key) {
         List<Channel> channels = bound.remove(key);
         boundInfo.remove(key);
         if (channels != null) {
@@ -297,8 +303,8 @@ public final class EgressServer implements AutoCloseable {
     public void drain(Duration period) {
         ready = false;
         synchronized (this) {
-            for (String key : new ArrayList<>(bound.keySet())) {
-                if (!key.startsWith("admin ")) {
+            for (ListenerKey key : new ArrayList<>(bound.keySet())) {
+                if (!key.kind().equals("admin")) {
                     unbind(key);
                 }
             }
@@ -346,7 +352,7 @@ public final class EgressServer implements AutoCloseable {
         ready = false;
         synchronized (this) {
             closed = true;
-            for (String key : new ArrayList<>(bound.keySet())) {
+            for (ListenerKey key : new ArrayList<>(bound.keySet())) {
                 unbind(key);
             }
         }

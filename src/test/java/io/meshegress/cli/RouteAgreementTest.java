@@ -17,6 +17,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import java.time.Duration;
+import org.awaitility.Awaitility;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -151,8 +153,14 @@ class RouteAgreementTest {
         assertThat(check.status()).as(check.err()).isZero();
         String checkVerdict = verdictLine(check.out(), kind);
 
+        int before = proxy.entries().size();
         int localPort = sendOverTheWire(kind, client, host, port);
-        AccessEntry e = proxy.awaitEntry(a -> a.client().equals(client + ":" + localPort));
+        // Only lines written after this row's exchange: an earlier row's client may have had the same port.
+        AccessEntry e = Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+            List<AccessEntry> all = proxy.entries();
+            return all.subList(Math.min(before, all.size()), all.size()).stream()
+                    .filter(a -> a.client().equals(client + ":" + localPort)).findFirst().orElse(null);
+        }, a -> a != null);
         String logged = "allowed".equals(e.decision()) ? "allowed by " + e.reason() : e.reason();
         assertThat(logged).as("check said: " + checkVerdict).isEqualTo(checkVerdict);
     }
