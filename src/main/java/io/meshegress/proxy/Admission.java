@@ -4,7 +4,6 @@ import io.meshegress.config.EgressConfig;
 import io.meshegress.observe.ProxyMetrics;
 import io.netty.channel.Channel;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,7 +34,7 @@ public final class Admission {
      * an admitted one is released when it closes.
      */
     public Optional<Denial> admit(Channel ch, RouteTable routes, EgressConfig.Limits limits) {
-        InetAddress client = ((InetSocketAddress) ch.remoteAddress()).getAddress();
+        InetAddress client = Downstream.of(ch).client().getAddress();
         RouteTable.Verdict d = routes.client(client);
         if (!d.allowed()) {
             metrics.admissionRefused("clients");

@@ -1,6 +1,7 @@
 package io.meshegress.proxy.http;
 
 import io.meshegress.config.ListenAddress;
+import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.IdleTimeout;
 import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.ChannelInitializer;
@@ -34,6 +35,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<SocketChan
         HttpListenerContext context = rt.perListenerKind(HttpListenerContext.class,
                 r -> new HttpListenerContext(r.config().http(), r, r.admission(), r.accessLog()));
         clients.add(ch);
+        Downstream.accept(ch, context.listenerName, "http");
         HttpProxyFrontend frontend = new HttpProxyFrontend(context);
         ch.pipeline()
                 .addLast(HttpProxyFrontend.HEAD_TIMEOUT, new HeadTimeout(context.timeouts.handshake(), frontend::headTimedOut))

@@ -5,6 +5,7 @@ import io.meshegress.config.Durations;
 import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.DeadlineTimer;
 import io.meshegress.proxy.Destination;
+import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.DrainEvent;
 import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.Relay;
@@ -62,6 +63,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     private final HttpListenerContext context;
     private final ArrayDeque<Object> queued = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
+    private Downstream downstream;
     private HeadTimeout headTimeout;
     private ProxyResponseEncoder encoder;
     private UpstreamPool pool;
@@ -142,11 +144,12 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         this.headTimeout = (HeadTimeout) ctx.pipeline().get(HEAD_TIMEOUT);
         this.encoder = (ProxyResponseEncoder) ctx.pipeline().get(ENCODER);
         this.pool = context.pool(ctx.channel().eventLoop());
+        this.downstream = Downstream.of(ctx.channel());
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
+        InetSocketAddress client = downstream.client();
         Optional<Admission.Denial> denial = context.admission.admit(ctx.channel(), context.runtime.routes(),
                 context.runtime.config().limits());
         if (denial.isPresent()) {
@@ -187,7 +190,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
 
     private void start(HttpRequest req) {
         headTimeout.headReceived();
-        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
+        InetSocketAddress client = downstream.client();
         boolean connect = HttpMethod.CONNECT.equals(req.method());
         Exchange x = new Exchange(req, new ConnectionRecord(context.accessLog, context.listenerName,
                 connect ? "connect" : "http", client));
@@ -285,7 +288,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     private void connect(Exchange x) {
         RequestTarget t = x.target;
         Destination d = new Destination(t.host(), t.port(), Destination.Kind.CONNECT,
-                (InetSocketAddress) ctx.channel().remoteAddress());
+                downstream.client());
         // The route table decides once, here, before anything of the tunnel is touched.
         RouteTable.Verdict verdict = context.connector.decide(d);
         if (!verdict.allowed()) {
@@ -356,7 +359,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         RequestTarget t = x.target;
         HttpRequest req = x.request;
         x.destination = new Destination(t.host(), t.port(), Destination.Kind.HTTP,
-                (InetSocketAddress) ctx.channel().remoteAddress());
+                downstream.client());
         // Decided here, once, whether a pooled connection serves it or a new one is opened.
         x.verdict = context.connector.decide(x.destination);
         if (!x.verdict.allowed()) {
@@ -367,7 +370,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         x.upgrade = ForwardedRequest.rewrite(req, t);
         if (context.listener.xForwardedFor()) {
             req.headers().add("x-forwarded-for",
-                    ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress());
+                    downstream.client().getAddress().getHostAddress());
         }
         x.poolKey = t.host() + ":" + t.port();
         Channel pooled = pool.acquire(x.poolKey);
@@ -705,7 +708,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
         state = ClientState.CLOSING;
         new ConnectionRecord(context.accessLog, context.listenerName, "http",
-                (InetSocketAddress) ctx.channel().remoteAddress())
+                downstream.client())
                 .refused("no complete request head within " + limit, 408, null).finish();
         LingeringClose.after(ctx.writeAndFlush(errorResponse(HttpResponseStatus.REQUEST_TIMEOUT,
                 "no complete request head within " + limit, true)));

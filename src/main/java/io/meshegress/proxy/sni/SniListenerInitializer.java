@@ -5,6 +5,7 @@ import io.meshegress.config.ListenAddress;
 import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.proxy.Admission;
+import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
@@ -43,7 +44,8 @@ public final class SniListenerInitializer extends ChannelInitializer<SocketChann
             return;
         }
         clients.add(ch);
-        ConnectionRecord record = new ConnectionRecord(accessLog, listenerName, "sni", ch.remoteAddress());
+        Downstream downstream = Downstream.accept(ch, listenerName, "sni");
+        ConnectionRecord record = new ConnectionRecord(accessLog, listenerName, "sni", downstream.client());
         ch.pipeline()
                 .addLast("sni", new SniRouter(admission, rt, record, listener.upstreamPort()))
                 .addLast(new HelloFailureHandler(record));

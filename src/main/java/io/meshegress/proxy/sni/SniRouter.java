@@ -4,6 +4,7 @@ import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.policy.HostPattern;
 import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.Destination;
+import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.ProxyRuntime;
 import io.meshegress.proxy.Refusal;
@@ -97,7 +98,7 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
         if (host.isEmpty()) {
             return refused(ctx, Refusal.NAME_INVALID, invalidNameReason(hostname), 400, TlsAlert.UNRECOGNIZED_NAME);
         }
-        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
+        InetSocketAddress client = Downstream.of(ctx.channel()).client();
         return connector.open(new Destination(host.get(), upstreamPort, Destination.Kind.SNI, client),
                 ctx.channel().eventLoop());
     }
