@@ -39,27 +39,22 @@ public final class ManifestValidator {
     private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?");
     private static final Pattern IANA_SVC_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
 
-    private static volatile ManifestValidator instance;
-
     private final Map<String, Schema> schemas;
 
     private ManifestValidator(Map<String, Schema> schemas) {
-        this.schemas = schemas;
+        this.schemas = Map.copyOf(schemas);
     }
 
-    /** Loads (once) the schemas shipped in the jar. */
+    /**
+     * The validator for the schemas shipped in the jar. Reading them costs most of a second, so they are read
+     * once per process, on first use, by the JVM's class initialization (immutable, no lock, no mutable field).
+     */
     public static ManifestValidator load() {
-        ManifestValidator v = instance;
-        if (v == null) {
-            synchronized (ManifestValidator.class) {
-                v = instance;
-                if (v == null) {
-                    v = new ManifestValidator(loadSchemas());
-                    instance = v;
-                }
-            }
-        }
-        return v;
+        return Shipped.VALIDATOR;
+    }
+
+    private static final class Shipped {
+        static final ManifestValidator VALIDATOR = new ManifestValidator(loadSchemas());
     }
 
     private static Map<String, Schema> loadSchemas() {
