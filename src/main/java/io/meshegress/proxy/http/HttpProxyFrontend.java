@@ -67,7 +67,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     private HeadTimeout headTimeout;
     private ProxyResponseEncoder encoder;
     private UpstreamPool pool;
-    private Exchange exchange;
+    private HttpExchange exchange;
     private boolean clientInputEnded;
     private boolean draining;
     /**
@@ -90,51 +90,6 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
 
     HttpProxyFrontend(HttpListenerContext context) {
         this.context = context;
-    }
-
-    /** One request and its response. Confined to the client's event loop, like everything here. */
-    static final class Exchange {
-        final HttpRequest request;
-        final ConnectionRecord record;
-        final boolean isHead;
-        final boolean keepAliveClient;
-        final boolean clientHttp10;
-        final boolean hasBody;
-        RequestTarget target;
-        Destination destination;
-        RouteTable.Verdict verdict;
-        String rule;
-        String poolKey;
-        boolean connect;
-        boolean upgrade;
-        Channel upstream;
-        boolean reused;
-        boolean retried;
-        boolean requestDone;
-        boolean responseStarted;
-        boolean responseDone;
-        boolean interim;
-        boolean upstreamReusable;
-        boolean closeAfter;
-        boolean finished;
-        final List<Object> waiting = new ArrayList<>(2);
-
-        Exchange(HttpRequest request, ConnectionRecord record) {
-            this.request = request;
-            this.record = record;
-            this.isHead = HttpMethod.HEAD.equals(request.method());
-            this.keepAliveClient = HttpUtil.isKeepAlive(request);
-            this.clientHttp10 = HttpVersion.HTTP_1_0.equals(request.protocolVersion());
-            this.hasBody = HttpUtil.isTransferEncodingChunked(request) || contentLength(request) > 0;
-        }
-
-        private static long contentLength(HttpRequest r) {
-            try {
-                return HttpUtil.getContentLength(r, 0L);
-            } catch (NumberFormatException e) {
-                return 0;
-            }
-        }
     }
 
     @Override
@@ -172,7 +127,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        Exchange x = exchange;
+        HttpExchange x = exchange;
         if (x == null) {
             if (msg instanceof HttpRequest) {
                 start((HttpRequest) msg);
@@ -181,7 +136,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             }
         } else if (x.connect) {
             x.waiting.add(msg);
-        } else if (!x.requestDone) {
+        } else if (!x.requestDone()) {
             onRequestContent(x, msg);
         } else {
             queued.add(msg);
@@ -192,7 +147,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         headTimeout.headReceived();
         InetSocketAddress client = downstream.client();
         boolean connect = HttpMethod.CONNECT.equals(req.method());
-        Exchange x = new Exchange(req, new ConnectionRecord(context.accessLog, context.listenerName,
+        HttpExchange x = new HttpExchange(req, new ConnectionRecord(context.accessLog, context.listenerName,
                 connect ? "connect" : "http", client));
         exchange = x;
         if (req.decoderResult().isFailure()) {
@@ -228,7 +183,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void onRequestContent(Exchange x, Object msg) {
+    private void onRequestContent(HttpExchange x, Object msg) {
         if (!(msg instanceof HttpContent)) {
             ReferenceCountUtil.release(msg);
             return;
@@ -241,9 +196,9 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             String why = inTrailer.isPresent() ? "malformed request: " + inTrailer.get() + " in a chunked trailer"
                     : "malformed request body: " + c.decoderResult().cause().getMessage();
             c.release();
-            x.requestDone = true;
+            x.requestState = HttpExchange.RequestState.RECEIVED;
             x.upstreamReusable = false;
-            if (x.responseStarted) {
+            if (x.responseStarted()) {
                 x.closeAfter = true;
                 complete(x);
             } else {
@@ -253,9 +208,9 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
         x.record.addBytesUp(c.content().readableBytes());
         if (last) {
-            x.requestDone = true;
+            x.requestState = HttpExchange.RequestState.RECEIVED;
         }
-        if (x.responseDone) {
+        if (x.responseDone()) {
             // An error was answered while the body was still coming: drop it.
             c.release();
             if (last) {
@@ -272,7 +227,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         x.upstream.writeAndFlush(c).addListener(f -> {
             if (!f.isSuccess()) {
                 upstreamClosed(x, null, f.cause());
-            } else if (!x.requestDone) {
+            } else if (!x.requestDone()) {
                 ctx.read();
             } else {
                 awaitResponse(x);
@@ -285,7 +240,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
 
     // ---- CONNECT ----------------------------------------------------------------------------
 
-    private void connect(Exchange x) {
+    private void connect(HttpExchange x) {
         RequestTarget t = x.target;
         Destination d = new Destination(t.host(), t.port(), Destination.Kind.CONNECT,
                 downstream.client());
@@ -298,7 +253,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         // What follows the CONNECT head belongs to the tunnel: stop parsing HTTP now. The decoder hands
         // any bytes it already holds to this handler, which keeps them for the upstream.
         x.connect = true;
-        x.requestDone = true;
+        x.requestState = HttpExchange.RequestState.RECEIVED;
         ctx.pipeline().remove(DECODER);
         context.connector.open(d, verdict, ctx.channel().eventLoop()).addListener(f -> {
             UpstreamOutcome outcome = (UpstreamOutcome) f.getNow();
@@ -336,7 +291,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     }
 
     /** Hands both connections to the relay; this handler and the HTTP codec leave the client's pipeline. */
-    private void becomeTunnel(Exchange x, Channel upstream) {
+    private void becomeTunnel(HttpExchange x, Channel upstream) {
         x.finished = true;
         exchange = null;
         ChannelPipeline p = ctx.pipeline();
@@ -355,7 +310,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
 
     // ---- plain HTTP ---------------------------------------------------------------------------
 
-    private void forward(Exchange x) {
+    private void forward(HttpExchange x) {
         RequestTarget t = x.target;
         HttpRequest req = x.request;
         x.destination = new Destination(t.host(), t.port(), Destination.Kind.HTTP,
@@ -382,7 +337,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void open(Exchange x) {
+    private void open(HttpExchange x) {
         context.connector.open(x.destination, x.verdict, ctx.channel().eventLoop()).addListener(f -> {
             UpstreamOutcome outcome = (UpstreamOutcome) f.getNow();
             if (x.finished || !ctx.channel().isActive()) {
@@ -394,7 +349,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             if (outcome instanceof UpstreamOutcome.Refused) {
                 UpstreamOutcome.Refused r = (UpstreamOutcome.Refused) outcome;
                 x.record.resolved(r.resolved());
-                fail(x, HttpResponseStatus.valueOf(r.refusal().httpStatus()), r.reason(), x.hasBody && !x.requestDone);
+                fail(x, HttpResponseStatus.valueOf(r.refusal().httpStatus()), r.reason(), x.hasBody && !x.requestDone());
                 return;
             }
             Channel ch = ((UpstreamOutcome.Connected) outcome).channel();
@@ -409,7 +364,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     }
 
     /** Sends the request head, and any body that arrived meanwhile, on an upstream connection. */
-    private void attach(Exchange x, Channel upstream) {
+    private void attach(HttpExchange x, Channel upstream) {
         x.upstream = upstream;
         ((UpstreamHandler) upstream.pipeline().get(UPSTREAM_HANDLER)).bind(this, x);
         x.record.resolved((InetSocketAddress) upstream.remoteAddress()).allowed(x.rule, 0);
@@ -422,7 +377,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         written.addListener(f -> {
             if (!f.isSuccess()) {
                 upstreamClosed(x, upstream, f.cause());
-            } else if (!x.requestDone) {
+            } else if (!x.requestDone()) {
                 ctx.read();
             } else {
                 awaitResponse(x);
@@ -432,8 +387,8 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     }
 
     /** The whole request reached the upstream: from now on it has timeouts.response to start answering. */
-    private void awaitResponse(Exchange x) {
-        if (x != exchange || x.finished || x.responseStarted) {
+    private void awaitResponse(HttpExchange x) {
+        if (x != exchange || x.finished || x.responseStarted()) {
             return;
         }
         long timeout = context.timeouts.response().toNanos();
@@ -444,21 +399,21 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     }
 
     private void checkResponseDeadline() {
-        Exchange x = exchange;
-        if (responseDeadline == 0 || x == null || x.finished || x.responseStarted) {
+        HttpExchange x = exchange;
+        if (responseDeadline == 0 || x == null || x.finished || x.responseStarted()) {
             return; // the next request arms it again
         }
         long left = responseDeadline - System.nanoTime();
         if (left > 0) {
             responseTimer.arm(ctx.executor(), left, this::checkResponseDeadline);
-        } else if (!x.interim) {
+        } else if (!x.interim()) {
             responseDeadline = 0;
             upstreamSilent(x, "timeouts.response (" + Durations.format(context.timeouts.response()) + ")");
         }
     }
 
     /** The upstream has the request and has not answered in time: 504, and the log names the upstream. */
-    private void upstreamSilent(Exchange x, String limit) {
+    private void upstreamSilent(HttpExchange x, String limit) {
         String where = x.upstream != null && x.upstream.remoteAddress() != null
                 ? ((InetSocketAddress) x.upstream.remoteAddress()).getAddress().getHostAddress() + ":"
                 + ((InetSocketAddress) x.upstream.remoteAddress()).getPort() : "the upstream";
@@ -467,12 +422,12 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             x.upstream.close();
         }
         fail(x, HttpResponseStatus.GATEWAY_TIMEOUT, "upstream " + where + " sent no response within " + limit,
-                !x.requestDone);
+                !x.requestDone());
     }
 
     // ---- from the upstream ----------------------------------------------------------------
 
-    void onResponse(Exchange x, HttpObject msg) {
+    void onResponse(HttpExchange x, HttpObject msg) {
         if (x != exchange || x.finished) {
             ReferenceCountUtil.release(msg);
             return;
@@ -485,7 +440,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void onResponseHead(Exchange x, HttpResponse r) {
+    private void onResponseHead(HttpExchange x, HttpResponse r) {
         responseDeadline = 0;
         if (r.decoderResult().isFailure()) {
             upstreamBroken(x, "malformed response from upstream: " + r.decoderResult().cause().getMessage());
@@ -502,13 +457,13 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
             return;
         }
         if (plan.kind() == ResponseFraming.Kind.INTERIM) {
-            x.interim = true;
+            x.responseState = HttpExchange.ResponseState.INTERIM;
             HeaderHygiene.strip(r.headers(), false);
             encoder.currentRequestIsHead(false);
             toClient(r);
             return;
         }
-        x.responseStarted = true;
+        x.responseState = HttpExchange.ResponseState.STREAMING;
         x.record.allowed(x.rule, code);
         x.upstreamReusable = plan.reuseUpstream();
         x.closeAfter = plan.closeClient();
@@ -528,30 +483,32 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         toClientLater(r).addListener(f -> {
             if (!f.isSuccess()) {
                 clientGone();
-            } else if (!x.responseDone) {
+            } else if (!x.responseDone()) {
                 // The head may have come alone (an origin using sendfile sends it apart): ask for the body.
                 upstream.read();
             }
         });
     }
 
-    private void onResponseContent(Exchange x, HttpContent c) {
+    private void onResponseContent(HttpExchange x, HttpContent c) {
         if (c.decoderResult().isFailure()) {
             c.release();
             upstreamBroken(x, "upstream response broke off: " + c.decoderResult().cause().getMessage());
             return;
         }
         boolean last = c instanceof LastHttpContent;
-        if (x.interim) {
-            x.interim = !last;
+        if (x.interim()) {
+            if (last) {
+                x.responseState = HttpExchange.ResponseState.AWAITED;
+            }
             toClient(c);
             x.upstream.read();
             return;
         }
         x.record.addBytesDown(c.content().readableBytes());
         if (last) {
-            x.responseDone = true;
-            if (!x.requestDone) {
+            x.responseState = HttpExchange.ResponseState.DONE;
+            if (!x.requestDone()) {
                 // The origin answered before the whole body arrived: neither connection can be reused.
                 x.upstreamReusable = false;
                 x.closeAfter = true;
@@ -574,12 +531,12 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
      * An upstream connection ended or failed while bound to {@code x}. Events from a connection that is no
      * longer the exchange's (a stale pooled one being replaced) are old news.
      */
-    void upstreamClosed(Exchange x, Channel from, Throwable cause) {
-        if (x != exchange || x.finished || x.responseDone || (from != null && from != x.upstream)) {
+    void upstreamClosed(HttpExchange x, Channel from, Throwable cause) {
+        if (x != exchange || x.finished || x.responseDone() || (from != null && from != x.upstream)) {
             return;
         }
         x.upstreamReusable = false;
-        if (!x.responseStarted && x.reused && !x.hasBody && !x.retried) {
+        if (!x.responseStarted() && x.reused && !x.hasBody && !x.retried) {
             // A kept-alive connection the origin closed just as we reused it: one fresh try.
             x.retried = true;
             x.reused = false;
@@ -590,28 +547,27 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         String where = x.upstream != null && x.upstream.remoteAddress() != null
                 ? " " + ((InetSocketAddress) x.upstream.remoteAddress()).getAddress().getHostAddress() : "";
         upstreamBroken(x, "upstream" + where + " closed the connection"
-                + (x.responseStarted ? " in the middle of the response" : " before responding"));
+                + (x.responseStarted() ? " in the middle of the response" : " before responding"));
     }
 
-    private void upstreamBroken(Exchange x, String reason) {
+    private void upstreamBroken(HttpExchange x, String reason) {
         x.upstreamReusable = false;
         if (x.upstream != null) {
             x.upstream.close();
         }
-        if (!x.responseStarted) {
-            fail(x, HttpResponseStatus.BAD_GATEWAY, reason, !x.requestDone);
+        if (!x.responseStarted()) {
+            fail(x, HttpResponseStatus.BAD_GATEWAY, reason, !x.requestDone());
         } else {
             // Headers are out: the only honest signal left is to end the connection early.
             x.record.refused(reason, 502, null);
-            x.responseDone = true;
+            x.responseState = HttpExchange.ResponseState.DONE;
             x.closeAfter = true;
             complete(x);
         }
     }
 
-    private void switchProtocols(Exchange x, HttpResponse r) {
-        x.responseStarted = true;
-        x.responseDone = true;
+    private void switchProtocols(HttpExchange x, HttpResponse r) {
+        x.responseState = HttpExchange.ResponseState.DONE;
         x.record.allowed(x.rule, 101);
         HeaderHygiene.strip(r.headers(), true);
         encoder.currentRequestIsHead(false);
@@ -624,14 +580,14 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
 
     // ---- endings ----------------------------------------------------------------------------
 
-    private void maybeComplete(Exchange x) {
-        if (x.responseDone && (x.requestDone || x.closeAfter)) {
+    private void maybeComplete(HttpExchange x) {
+        if (x.responseDone() && (x.requestDone() || x.closeAfter)) {
             complete(x);
         }
     }
 
     /** The exchange is over: log it, return or close the upstream, then the next request or a close. */
-    private void complete(Exchange x) {
+    private void complete(HttpExchange x) {
         if (x.finished) {
             return;
         }
@@ -643,7 +599,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         releaseWaiting(x);
         Channel upstream = x.upstream;
         if (upstream != null) {
-            if (x.upstreamReusable && x.requestDone && upstream.isActive()) {
+            if (x.upstreamReusable && x.requestDone() && upstream.isActive()) {
                 ((UpstreamHandler) upstream.pipeline().get(UPSTREAM_HANDLER)).unbind();
                 pool.release(x.poolKey, upstream);
             } else {
@@ -656,7 +612,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
         headTimeout.expectHead();
         // Pipelined requests already decoded: start the next one and give it the rest of its own messages.
-        while (!queued.isEmpty() && (exchange == null || (!exchange.requestDone && !exchange.connect))) {
+        while (!queued.isEmpty() && (exchange == null || (!exchange.requestDone() && !exchange.connect))) {
             channelRead(ctx, queued.poll());
         }
         if (exchange == null) {
@@ -665,19 +621,18 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     }
 
     /** Answers with an error status and a one-line reason; with {@code close} the connection ends after it. */
-    private void fail(Exchange x, HttpResponseStatus status, String reason, boolean close) {
+    private void fail(HttpExchange x, HttpResponseStatus status, String reason, boolean close) {
         x.record.refused(reason, status.code(), null);
-        x.responseStarted = true;
-        x.responseDone = true;
+        x.responseState = HttpExchange.ResponseState.DONE;
         if (close || !x.keepAliveClient || clientInputEnded || draining) {
             x.closeAfter = true;
         }
         encoder.currentRequestIsHead(x.isHead);
         toClient(errorResponse(status, reason, x.closeAfter));
         if (x.closeAfter) {
-            x.requestDone = true;
+            x.requestState = HttpExchange.RequestState.RECEIVED;
         }
-        if (!x.requestDone) {
+        if (!x.requestDone()) {
             // The rest of a body-less request's framing (its last content) is still to come.
             ctx.read();
             return;
@@ -740,7 +695,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void releaseWaiting(Exchange x) {
+    private void releaseWaiting(HttpExchange x) {
         for (Object o : x.waiting) {
             ReferenceCountUtil.release(o);
         }
@@ -754,11 +709,11 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof IdleStateEvent) {
-            Exchange x = exchange;
-            if (x != null && x.upstream != null && x.requestDone && !x.responseStarted && !x.finished) {
+            HttpExchange x = exchange;
+            if (x != null && x.upstream != null && x.requestDone() && !x.responseStarted() && !x.finished) {
                 // Silence while waiting for the upstream is the upstream's, not the client's (a 504, not a 499).
                 upstreamSilent(x, "timeouts.idle (" + Durations.format(context.timeouts.idle()) + ")");
-            } else if (x != null && x.upstream != null && x.responseStarted && !x.responseDone && !x.finished) {
+            } else if (x != null && x.upstream != null && x.responseStarted() && !x.responseDone() && !x.finished) {
                 // The same in the middle of a response: the log names the upstream that stalled.
                 upstreamBroken(x, "upstream stalled in the middle of the response for timeouts.idle ("
                         + Durations.format(context.timeouts.idle()) + ")");
@@ -793,14 +748,14 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         state = ClientState.CLOSED;
         responseTimer.cancel();
-        Exchange x = exchange;
+        HttpExchange x = exchange;
         if (x != null && !x.finished) {
-            if (!x.responseStarted) {
+            if (!x.responseStarted()) {
                 x.record.refused("client closed the connection before the response", 499, null);
             }
             x.closeAfter = true;
             x.upstreamReusable = false;
-            x.responseDone = true;
+            x.responseState = HttpExchange.ResponseState.DONE;
             complete(x);
         }
         for (Object o : queued) {

@@ -16,7 +16,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private final UpstreamPool pool;
     private final String poolKey;
     private HttpProxyFrontend frontend;
-    private HttpProxyFrontend.Exchange exchange;
+    private HttpExchange exchange;
     private boolean passthrough;
 
     UpstreamHandler(UpstreamPool pool, String poolKey) {
@@ -24,7 +24,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         this.poolKey = poolKey;
     }
 
-    void bind(HttpProxyFrontend frontend, HttpProxyFrontend.Exchange exchange) {
+    void bind(HttpProxyFrontend frontend, HttpExchange exchange) {
         this.frontend = frontend;
         this.exchange = exchange;
     }
