@@ -94,10 +94,13 @@ public record HostPattern(Kind kind, String value) {
         if (h.startsWith("[") && h.endsWith("]")) {
             h = h.substring(1, h.length() - 1);
         }
+        // The dot goes before the literal test: "6.6.6.06." is the address 6.6.6.6, and must normalize to the
+        // same string as every other spelling of it, or a literal pattern would miss it (found by fuzzing).
+        h = stripTrailingDot(h);
         if (NetUtil.isValidIpV4Address(h) || NetUtil.isValidIpV6Address(h)) {
             return Optional.of(ipLiteral(h));
         }
-        return toAsciiName(stripTrailingDot(h));
+        return toAsciiName(h);
     }
 
     /** Whether a normalized host is an IPv4 or IPv6 literal rather than a name. */
@@ -105,9 +108,25 @@ public record HostPattern(Kind kind, String value) {
         return NetUtil.isValidIpV4Address(normalizedHost) || NetUtil.isValidIpV6Address(normalizedHost);
     }
 
+    /**
+     * One string per address: compressed IPv6, and an IPv4-mapped IPv6 literal as the IPv4 address it is (the
+     * JDK connects to it as that IPv4 address, so a literal pattern for it must match it).
+     */
     private static String ipLiteral(String ip) {
         byte[] bytes = NetUtil.createByteArrayFromIpAddressString(ip);
+        if (bytes.length == 16 && isIpv4Mapped(bytes)) {
+            bytes = java.util.Arrays.copyOfRange(bytes, 12, 16);
+        }
         return NetUtil.bytesToIpAddress(bytes);
+    }
+
+    private static boolean isIpv4Mapped(byte[] a) {
+        for (int i = 0; i < 10; i++) {
+            if (a[i] != 0) {
+                return false;
+            }
+        }
+        return a[10] == (byte) 0xff && a[11] == (byte) 0xff;
     }
 
     private static String stripTrailingDot(String s) {

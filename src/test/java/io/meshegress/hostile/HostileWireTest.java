@@ -56,7 +56,7 @@ class HostileWireTest {
                 timeouts:
                   response: 700ms
                 policy:
-                  deny: ["denied.test"]
+                  deny: ["denied.test", "127.0.0.63"]
                   denyNetworks: []
                 mesh:
                   destinations: []
@@ -205,6 +205,17 @@ class HostileWireTest {
             assertThat(reply).as(target).startsWith("HTTP/1.1 400");
         }
         assertThat(origin.heads()).isEqualTo(before);
+    }
+
+    // ---- found by fuzzing: every spelling of a denied address is that address -------------------------
+
+    @Test
+    void aDeniedAddressSpelledAnotherWayIsStillDenied() throws Exception {
+        // Before: "127.0.0.063." stayed a name, missed the literal deny pattern, and was connected to as 127.0.0.63.
+        for (String host : List.of("127.0.0.63", "127.0.0.63.", "127.0.0.063", "127.0.0.063.", "[::ffff:127.0.0.63]")) {
+            String reply = exchange(HTTP, "CONNECT " + host + ":8081 HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(reply).as(host).startsWith("HTTP/1.1 403").contains("refused by policy.deny[1] \"127.0.0.63\"");
+        }
     }
 
     // ---- defect 5: nothing behind a closing answer is acted on ----------------------------------------

@@ -77,4 +77,15 @@ class HostPatternTest {
     void asciiAndUnicodeNamesNormalizeAlike(String host, String normalized) {
         assertThat(HostPattern.normalizeHost(host)).contains(normalized);
     }
+
+    @ParameterizedTest
+    @CsvSource({"6.6.6.6., 6.6.6.6", "6.6.6.06, 6.6.6.6", "6.6.6.06., 6.6.6.6", "[::FFFF:0:1], 0.0.0.1", "::ffff:6.6.6.6, 6.6.6.6",
+            "[2001:DB8:0:0::1], 2001:db8::1"})
+    void everySpellingOfAnAddressNormalizesToOneLiteral(String host, String normalized) {
+        // Found by fuzzing: "6.6.6.06." stayed a name, so a deny pattern for 6.6.6.6 did not match it.
+        assertThat(HostPattern.normalizeHost(host)).contains(normalized);
+        assertThat(HostPattern.normalizeHost(normalized)).contains(normalized);
+        HostMatcher<String> deny = new HostMatcher<String>().add(HostPattern.parse(normalized), "deny");
+        assertThat(deny.matches(HostPattern.normalizeHost(host).orElseThrow())).containsExactly("deny");
+    }
 }
