@@ -8,26 +8,20 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.function.Function;
-import java.util.regex.Pattern;
 
 /**
  * Turns YAML text into an {@link EgressConfig}, or into the one-line error the contract asks for.
  * Every key is optional; an omitted key takes its default, an unknown key is an error.
  */
-public final class ConfigLoader {
+public final class ConfigLoader extends YamlValueReader {
     public static final String EMBEDDED_DEFAULT = "<embedded default>";
     private static final String DEFAULT_RESOURCE = "/io/meshegress/config/default.yaml";
-    private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
     /**
      * Every range of the IANA IPv4 and IPv6 special-purpose address registries that is not globally reachable,
@@ -40,10 +34,8 @@ public final class ConfigLoader {
             "::/128", "::1/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23",
             "2001:db8::/32", "2002::/16", "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8");
 
-    private final String file;
-
     private ConfigLoader(String file) {
-        this.file = file;
+        super(file);
     }
 
     /** The configuration the proxy runs on when no file is given. */
@@ -206,18 +198,6 @@ public final class ConfigLoader {
         return new EgressConfig.Resolver(servers, ipv6, hosts, queryTimeout, maxTtl, negativeTtl);
     }
 
-    private static InetAddress ipAddress(String text) {
-        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(text.strip());
-        if (bytes == null) {
-            throw new IllegalArgumentException(Quote.shortly(text) + " is not an IP address");
-        }
-        try {
-            return InetAddress.getByAddress(bytes);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException(Quote.shortly(text) + " is not an IP address");
-        }
-    }
-
     private EgressConfig.Timeouts timeouts(YamlNode node) throws ConfigException {
         Fields f = fields(node, "connect", "handshake", "idle", "drain", "response");
         return new EgressConfig.Timeouts(
@@ -261,19 +241,6 @@ public final class ConfigLoader {
         int connections = f.has("connections") ? positiveInt(f.get("connections")) : 16_384;
         int perClient = f.has("connectionsPerClient") ? positiveInt(f.get("connectionsPerClient")) : 1_024;
         return new EgressConfig.Limits(connections, perClient);
-    }
-
-    private int positiveInt(YamlNode node) throws ConfigException {
-        String text = string(node);
-        try {
-            int n = Integer.parseInt(text);
-            if (n > 0) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // fall through to the message
-        }
-        throw at(node, Quote.shortly(text) + " is not a positive whole number");
     }
 
     private EgressConfig.Mesh mesh(YamlNode node) throws ConfigException {
@@ -340,150 +307,5 @@ public final class ConfigLoader {
                 destinations);
     }
 
-    private String dnsLabel(YamlNode n, String what) throws ConfigException {
-        String v = string(n);
-        if (v.length() > 63 || !DNS_LABEL.matcher(v).matches()) {
-            throw at(n, Quote.shortly(v) + " is not " + what + " (lower-case letters, digits and '-', at most 63)");
-        }
-        return v;
-    }
 
-    // ---- scalar readers --------------------------------------------------------------------
-
-    private HostPattern hostPattern(YamlNode node) throws ConfigException {
-        return parseScalar(node, HostPattern::parse);
-    }
-
-    private Cidr cidr(YamlNode node) throws ConfigException {
-        return parseScalar(node, Cidr::parse);
-    }
-
-    private int port(YamlNode node) throws ConfigException {
-        String text = string(node);
-        return Ports.parse(text).orElseThrow(() -> at(node, Quote.shortly(text) + " is not a port (1-65535)"));
-    }
-
-    private Duration duration(YamlNode node) throws ConfigException {
-        return parseScalar(node, Durations::parse);
-    }
-
-    private Duration positiveDuration(YamlNode node) throws ConfigException {
-        Duration d = duration(node);
-        if (d.isZero()) {
-            throw at(node, "must be longer than 0");
-        }
-        return d;
-    }
-
-    private boolean bool(YamlNode node) throws ConfigException {
-        String text = string(node);
-        if (text.equals("true")) {
-            return true;
-        }
-        if (text.equals("false")) {
-            return false;
-        }
-        throw at(node, Quote.shortly(text) + " is not true or false");
-    }
-
-    private String string(YamlNode node) throws ConfigException {
-        if (node instanceof YamlNode.Scalar) {
-            return ((YamlNode.Scalar) node).text();
-        }
-        throw at(node, "expected a single value, got " + node.kind());
-    }
-
-    private <T> T parseScalar(YamlNode node, Function<String, T> parser) throws ConfigException {
-        String text = string(node);
-        try {
-            return parser.apply(text);
-        } catch (IllegalArgumentException e) {
-            throw at(node, e.getMessage());
-        }
-    }
-
-    private YamlNode.Mapping mapping(YamlNode node) throws ConfigException {
-        if (node instanceof YamlNode.Mapping) {
-            return (YamlNode.Mapping) node;
-        }
-        throw at(node, "expected a mapping (key: value), got " + node.kind());
-    }
-
-    private interface NodeReader<T> {
-        T read(YamlNode node) throws ConfigException;
-    }
-
-    private <T> List<T> list(YamlNode node, NodeReader<T> reader) throws ConfigException {
-        if (node instanceof YamlNode.Null) {
-            return List.of();
-        }
-        if (!(node instanceof YamlNode.Sequence)) {
-            throw at(node, "expected a list, got " + node.kind());
-        }
-        List<T> out = new ArrayList<>();
-        for (YamlNode item : ((YamlNode.Sequence) node).items()) {
-            out.add(reader.read(item));
-        }
-        return List.copyOf(out);
-    }
-
-    private ConfigException at(YamlNode node, String message) {
-        return new ConfigException(file, node.position().line(), node.position().column(), node.path(), message);
-    }
-
-    private Fields fields(YamlNode node, String... known) throws ConfigException {
-        if (node instanceof YamlNode.Null) {
-            return new Fields(new YamlNode.Mapping(new LinkedHashMap<>(), node.position(), node.path()));
-        }
-        YamlNode.Mapping m = mapping(node);
-        Set<String> knownKeys = Set.of(known);
-        for (YamlNode.Entry e : m.entries().values()) {
-            if (!knownKeys.contains(e.key())) {
-                String path = m.path().isEmpty() ? e.key() : m.path() + "." + e.key();
-                throw new ConfigException(file, e.keyPosition().line(), e.keyPosition().column(), path,
-                        "unknown key" + KeySuggestion.hint(e.key(), known));
-            }
-        }
-        return new Fields(m);
-    }
-
-    /** The keys of one mapping, already checked against the known ones. */
-    private final class Fields {
-        private final YamlNode.Mapping mapping;
-
-        Fields(YamlNode.Mapping mapping) {
-            this.mapping = mapping;
-        }
-
-        boolean has(String key) {
-            YamlNode.Entry e = mapping.entries().get(key);
-            return e != null && !(e.value() instanceof YamlNode.Null);
-        }
-
-        boolean isExplicitNull(String key) {
-            YamlNode.Entry e = mapping.entries().get(key);
-            return e != null && e.value() instanceof YamlNode.Null;
-        }
-
-        YamlNode get(String key) {
-            return mapping.entries().get(key).value();
-        }
-
-        YamlNode mappingOrEmpty(String key) {
-            YamlNode.Entry e = mapping.entries().get(key);
-            if (e == null) {
-                String path = mapping.path().isEmpty() ? key : mapping.path() + "." + key;
-                return new YamlNode.Null(mapping.position(), path);
-            }
-            return e.value();
-        }
-
-        String path() {
-            return mapping.path();
-        }
-
-        YamlNode node() {
-            return mapping;
-        }
-    }
 }
