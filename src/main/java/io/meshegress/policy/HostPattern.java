@@ -59,7 +59,11 @@ public record HostPattern(Kind kind, String value) {
         }
         String ascii = toAsciiName(name).orElseThrow(() -> new IllegalArgumentException(
                 quoted + " is not a host pattern (" + nameProblem(name) + ")"));
-        return new HostPattern(Kind.EXACT, ascii);
+        return new HostPattern(Kind.EXACT, canonicalIfLiteral(ascii));
+    }
+
+    private static String canonicalIfLiteral(String ascii) {
+        return NetUtil.isValidIpV4Address(ascii) || NetUtil.isValidIpV6Address(ascii) ? ipLiteral(ascii) : ascii;
     }
 
     /**
@@ -100,7 +104,8 @@ public record HostPattern(Kind kind, String value) {
         if (NetUtil.isValidIpV4Address(h) || NetUtil.isValidIpV6Address(h)) {
             return Optional.of(ipLiteral(h));
         }
-        return toAsciiName(h);
+        // IDN maps other dots and digits to ASCII ("06\u300266.36.6"): what comes out may be an address too.
+        return toAsciiName(h).map(HostPattern::canonicalIfLiteral);
     }
 
     /** Whether a normalized host is an IPv4 or IPv6 literal rather than a name. */

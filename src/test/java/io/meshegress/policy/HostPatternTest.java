@@ -80,7 +80,8 @@ class HostPatternTest {
 
     @ParameterizedTest
     @CsvSource({"6.6.6.6., 6.6.6.6", "6.6.6.06, 6.6.6.6", "6.6.6.06., 6.6.6.6", "[::FFFF:0:1], 0.0.0.1", "::ffff:6.6.6.6, 6.6.6.6",
-            "[2001:DB8:0:0::1], 2001:db8::1"})
+            "[2001:DB8:0:0::1], 2001:db8::1",
+            "06\u300266.36.6, 6.66.36.6", "127\uff0e0\uff0e0\uff0e1, 127.0.0.1"})
     void everySpellingOfAnAddressNormalizesToOneLiteral(String host, String normalized) {
         // Found by fuzzing: "6.6.6.06." stayed a name, so a deny pattern for 6.6.6.6 did not match it.
         assertThat(HostPattern.normalizeHost(host)).contains(normalized);
