@@ -2,6 +2,7 @@ package io.meshegress.proxy.http;
 
 import io.meshegress.config.ListenAddress;
 import io.meshegress.proxy.Downstream;
+import io.meshegress.proxy.HandshakeDeadline;
 import io.meshegress.proxy.IdleTimeout;
 import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.ChannelInitializer;
@@ -38,7 +39,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<SocketChan
         Downstream.accept(ch, context.listenerName, "http");
         HttpProxyFrontend frontend = new HttpProxyFrontend(context);
         ch.pipeline()
-                .addLast(HttpProxyFrontend.HEAD_TIMEOUT, new HeadTimeout(context.timeouts.handshake(), frontend::headTimedOut))
+                .addLast(HttpProxyFrontend.HEAD_TIMEOUT, new HandshakeDeadline(context.timeouts.handshake(), frontend::headTimedOut))
                 .addLast(HttpProxyFrontend.DECODER, new ProxyRequestDecoder())
                 .addLast(HttpProxyFrontend.ENCODER, new ProxyResponseEncoder())
                 .addLast(HttpProxyFrontend.IDLE, new IdleTimeout(context.timeouts.idle(), null))

@@ -6,6 +6,7 @@ import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.DeadlineTimer;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.Downstream;
+import io.meshegress.proxy.HandshakeDeadline;
 import io.meshegress.proxy.DrainEvent;
 import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.Relay;
@@ -64,7 +65,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Object> queued = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private Downstream downstream;
-    private HeadTimeout headTimeout;
+    private HandshakeDeadline headTimeout;
     private ProxyResponseEncoder encoder;
     private UpstreamPool pool;
     private HttpExchange exchange;
@@ -81,7 +82,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     /**
      * timeouts.response: when the upstream must have started answering the request it has whole, or 0 while
      * nothing is awaited. A request only moves this deadline; the one timer wakes when it could have passed
-     * (as in HeadTimeout), so a busy keep-alive connection schedules nothing per request.
+     * (as in HandshakeDeadline), so a busy keep-alive connection schedules nothing per request.
      */
     private long responseDeadline;
     private final DeadlineTimer responseTimer = new DeadlineTimer();
@@ -96,7 +97,7 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         // Added before this handler (HttpListenerInitializer); looked up once rather than by name per request.
-        this.headTimeout = (HeadTimeout) ctx.pipeline().get(HEAD_TIMEOUT);
+        this.headTimeout = (HandshakeDeadline) ctx.pipeline().get(HEAD_TIMEOUT);
         this.encoder = (ProxyResponseEncoder) ctx.pipeline().get(ENCODER);
         this.pool = context.pool(ctx.channel().eventLoop());
         this.downstream = Downstream.of(ctx.channel());

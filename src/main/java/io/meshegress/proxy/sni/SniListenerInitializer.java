@@ -6,6 +6,7 @@ import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.Downstream;
+import io.meshegress.proxy.HandshakeDeadline;
 import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
@@ -46,8 +47,10 @@ public final class SniListenerInitializer extends ChannelInitializer<SocketChann
         clients.add(ch);
         Downstream downstream = Downstream.accept(ch, listenerName, "sni");
         ConnectionRecord record = new ConnectionRecord(accessLog, listenerName, "sni", downstream.client());
+        SniRouter router = new SniRouter(admission, rt, record, listener.upstreamPort());
         ch.pipeline()
-                .addLast("sni", new SniRouter(admission, rt, record, listener.upstreamPort()))
+                .addLast("handshake", new HandshakeDeadline(rt.config().timeouts().handshake(), router::helloTimedOut))
+                .addLast("sni", router)
                 .addLast(new HelloFailureHandler(record));
     }
 }

@@ -5,6 +5,7 @@ import io.meshegress.policy.HostPattern;
 import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.Downstream;
+import io.meshegress.proxy.HandshakeDeadline;
 import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.ProxyRuntime;
 import io.meshegress.proxy.Refusal;
@@ -19,11 +20,9 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.ssl.AbstractSniHandler;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Reads a ClientHello (Netty's parser: split across segments and records, 64 KiB at most), takes its
@@ -41,8 +40,10 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
     private final ConnectionRecord record;
     private final int upstreamPort;
     private final Duration handshakeTimeout;
+    /** The shared handshake deadline before this handler (looked up once when added). */
+    private HandshakeDeadline deadline;
+    private ChannelHandlerContext ctx;
     private final Duration idleTimeout;
-    private ScheduledFuture<?> helloTimer;
     private boolean helloComplete;
     private boolean sawClientHello;
     private boolean clientInputEnded;
@@ -60,6 +61,13 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        this.ctx = ctx;
+        this.deadline = ctx.pipeline().get(HandshakeDeadline.class);
+        super.handlerAdded(ctx);
+    }
+
+    @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         Optional<Admission.Denial> denial = admission.admit(ctx.channel(), runtime.routes(),
                 runtime.config().limits());
@@ -67,9 +75,6 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
             refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, denial.get().status(), denial.get().reason());
             return;
         }
-        helloTimer = ctx.executor().schedule(() -> refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, 408,
-                        "no complete ClientHello within timeouts.handshake (" + handshakeTimeout.toMillis() + "ms)"),
-                handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
         super.channelActive(ctx);
         ctx.read();
     }
@@ -80,7 +85,7 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
         // from a ClientHello that merely lacks server_name.
         sawClientHello = clientHello != null;
         helloComplete = true;
-        cancelTimer();
+        deadline.headReceived();
         return super.lookup(ctx, clientHello);
     }
 
@@ -145,6 +150,7 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
             }
             record.resolved(c.address()).allowed(c.rule(), 200);
             ctx.pipeline().remove(HelloFailureHandler.class);
+            ctx.pipeline().remove(deadline);
             Relay.start(ctx.channel(), c.channel(), record, idleTimeout);
             ChannelPipeline pipeline = ctx.pipeline();
             pipeline.remove(this);
@@ -160,8 +166,17 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
         refuse(ctx, alert, r.refusal().httpStatus(), r.reason());
     }
 
+    /** The shared handshake deadline ran out before a whole ClientHello arrived. */
+    void helloTimedOut() {
+        if (helloComplete || record.isFinished()) {
+            return;
+        }
+        refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, 408,
+                "no complete ClientHello within timeouts.handshake (" + handshakeTimeout.toMillis() + "ms)");
+    }
+
     private void refuse(ChannelHandlerContext ctx, TlsAlert alert, int status, String reason) {
-        cancelTimer();
+        deadline.headReceived(); // answered: the deadline has nothing left to watch
         if (!record.isFinished()) {
             record.refused(reason, status, alert.alertName()).finish();
         }
@@ -170,22 +185,9 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
         }
     }
 
-    private void cancelTimer() {
-        if (helloTimer != null) {
-            helloTimer.cancel(false);
-            helloTimer = null;
-        }
-    }
-
-    @Override
-    protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
-        cancelTimer();
-        super.handlerRemoved0(ctx);
-    }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        cancelTimer();
         if (!record.isFinished()) {
             record.refused("client closed before the tunnel was set up", 499, null).finish();
         }

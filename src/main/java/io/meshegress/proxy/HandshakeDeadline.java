@@ -1,19 +1,19 @@
-package io.meshegress.proxy.http;
+package io.meshegress.proxy;
 
-import io.meshegress.proxy.DeadlineTimer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.time.Duration;
 
 /**
- * {@code timeouts.handshake} for request heads: a new connection must deliver its first head in time, and on a
- * kept-alive connection the clock starts with the first byte of the next request (waiting between requests is
- * {@code timeouts.idle}'s business). Sits before the decoder, so it sees raw bytes.
+ * {@code timeouts.handshake}, shared by both listener kinds: a new connection must deliver its first head (a
+ * request head, or a whole ClientHello) in time, and on a kept-alive HTTP connection the clock starts with the
+ * first byte of the next request (waiting between requests is {@code timeouts.idle}'s business). Sits before
+ * the decoder, so it sees raw bytes; the listener says when a head is complete and what to answer if not.
  *
  * <p>A request only moves a deadline; one {@link DeadlineTimer} per connection wakes when a deadline could have
  * passed and sleeps again for what is left, so a busy kept-alive connection schedules nothing per request.
  */
-final class HeadTimeout extends ChannelInboundHandlerAdapter {
+public final class HandshakeDeadline extends ChannelInboundHandlerAdapter {
     private static final long NONE = 0;
 
     private final long timeoutNanos;
@@ -24,7 +24,7 @@ final class HeadTimeout extends ChannelInboundHandlerAdapter {
     private final DeadlineTimer timer = new DeadlineTimer();
     private ChannelHandlerContext ctx;
 
-    HeadTimeout(Duration timeout, Runnable onTimeout) {
+    public HandshakeDeadline(Duration timeout, Runnable onTimeout) {
         this.timeoutNanos = timeout.toNanos();
         this.onTimeout = onTimeout;
     }
@@ -49,18 +49,18 @@ final class HeadTimeout extends ChannelInboundHandlerAdapter {
     }
 
     /** The frontend is ready for the next request: its first byte starts the clock. */
-    void expectHead() {
+    public void expectHead() {
         awaitingHead = true;
         deadline = NONE;
     }
 
     /** Whether the first bytes of a head have arrived (or a new connection waits for its first) and no more. */
-    boolean headInProgress() {
+    public boolean headInProgress() {
         return awaitingHead && deadline != NONE;
     }
 
     /** A complete head arrived. */
-    void headReceived() {
+    public void headReceived() {
         awaitingHead = false;
         deadline = NONE;
     }
