@@ -1,6 +1,7 @@
 package io.meshegress.proxy.http;
 
 import io.meshegress.config.ListenAddress;
+import io.meshegress.proxy.ConnectionHead;
 import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.HandshakeDeadline;
 import io.meshegress.proxy.IdleTimeout;
@@ -39,6 +40,8 @@ public final class HttpListenerInitializer extends ChannelInitializer<SocketChan
         Downstream.accept(ch, context.listenerName, "http");
         HttpProxyFrontend frontend = new HttpProxyFrontend(context);
         ch.pipeline()
+                .addLast(new ConnectionHead(context.admission, rt,
+                        (c, status, reason) -> HttpProxyFrontend.refuseAtHead(context, c, status, reason)))
                 .addLast(HttpProxyFrontend.HEAD_TIMEOUT, new HandshakeDeadline(context.timeouts.handshake(), frontend::headTimedOut))
                 .addLast(HttpProxyFrontend.DECODER, new ProxyRequestDecoder())
                 .addLast(HttpProxyFrontend.ENCODER, new ProxyResponseEncoder())

@@ -2,7 +2,6 @@ package io.meshegress.proxy.http;
 
 import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.config.Durations;
-import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.DeadlineTimer;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.Downstream;
@@ -105,19 +104,17 @@ final class HttpProxyFrontend extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        InetSocketAddress client = downstream.client();
-        Optional<Admission.Denial> denial = context.admission.admit(ctx.channel(), context.runtime.routes(),
-                context.runtime.config().limits());
-        if (denial.isPresent()) {
-            Admission.Denial d = denial.get();
-            new ConnectionRecord(context.accessLog, context.listenerName, "http", client)
-                    .refused(d.reason(), d.status(), null).finish();
-            state = ClientState.CLOSING;
-            LingeringClose.after(ctx.writeAndFlush(errorResponse(HttpResponseStatus.valueOf(d.status()), d.reason(), true)));
-            return;
-        }
+        // Admitted already (ConnectionHead): ask for the first request.
         super.channelActive(ctx);
         ctx.read();
+    }
+
+    /** The HTTP listener's way of saying no at the connection head: a 403 or 503 naming the rule, then close. */
+    static void refuseAtHead(HttpListenerContext context, Channel ch, int status, String reason) {
+        new ConnectionRecord(context.accessLog, context.listenerName, "http", Downstream.of(ch).client())
+                .refused(reason, status, null).finish();
+        // From the channel, so the response passes the encoder further down the pipeline.
+        LingeringClose.after(ch.writeAndFlush(errorResponse(HttpResponseStatus.valueOf(status), reason, true)));
     }
 
     // ---- from the client ------------------------------------------------------------------

@@ -5,7 +5,9 @@ import io.meshegress.config.ListenAddress;
 import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.proxy.Admission;
+import io.meshegress.proxy.ConnectionHead;
 import io.meshegress.proxy.Downstream;
+import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.HandshakeDeadline;
 import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.ChannelInitializer;
@@ -47,8 +49,13 @@ public final class SniListenerInitializer extends ChannelInitializer<SocketChann
         clients.add(ch);
         Downstream downstream = Downstream.accept(ch, listenerName, "sni");
         ConnectionRecord record = new ConnectionRecord(accessLog, listenerName, "sni", downstream.client());
-        SniRouter router = new SniRouter(admission, rt, record, listener.upstreamPort());
+        SniRouter router = new SniRouter(rt, record, listener.upstreamPort());
         ch.pipeline()
+                .addLast(new ConnectionHead(admission, rt, (c, status, reason) -> {
+                    // The SNI listener's way of saying no at the head: a handshake_failure alert, then close.
+                    record.refused(reason, status, TlsAlert.HANDSHAKE_FAILURE.alertName()).finish();
+                    LingeringClose.after(c.writeAndFlush(TlsAlert.HANDSHAKE_FAILURE.record(c.alloc())));
+                }))
                 .addLast("handshake", new HandshakeDeadline(rt.config().timeouts().handshake(), router::helloTimedOut))
                 .addLast("sni", router)
                 .addLast(new HelloFailureHandler(record));

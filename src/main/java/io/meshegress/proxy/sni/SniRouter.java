@@ -2,7 +2,6 @@ package io.meshegress.proxy.sni;
 
 import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.policy.HostPattern;
-import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.HandshakeDeadline;
@@ -34,7 +33,6 @@ import java.util.Optional;
 final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
     static final int MAX_CLIENT_HELLO = 64 * 1024;
 
-    private final Admission admission;
     private final ProxyRuntime runtime;
     private final UpstreamConnector connector;
     private final ConnectionRecord record;
@@ -48,10 +46,9 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
     private boolean sawClientHello;
     private boolean clientInputEnded;
 
-    SniRouter(Admission admission, ProxyRuntime runtime, ConnectionRecord record, int upstreamPort) {
+    SniRouter(ProxyRuntime runtime, ConnectionRecord record, int upstreamPort) {
         // Netty's own timer would also count DNS and connect time; ours stops once the ClientHello is in.
         super(MAX_CLIENT_HELLO, 0L);
-        this.admission = admission;
         this.runtime = runtime;
         this.connector = runtime.connector();
         this.record = record;
@@ -69,12 +66,7 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        Optional<Admission.Denial> denial = admission.admit(ctx.channel(), runtime.routes(),
-                runtime.config().limits());
-        if (denial.isPresent()) {
-            refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, denial.get().status(), denial.get().reason());
-            return;
-        }
+        // Admitted already (ConnectionHead): read the ClientHello.
         super.channelActive(ctx);
         ctx.read();
     }
