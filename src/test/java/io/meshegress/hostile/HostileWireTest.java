@@ -109,18 +109,24 @@ class HostileWireTest {
             for (int i = 0; i < 4; i++) {
                 Socket s = new Socket();
                 s.connect(ADMIN, 5000);
+                s.setSoTimeout(5000);
                 held.add(s);
+                // An answered request proves the proxy accepted it and counts it (a bare connect only proves
+                // the kernel's backlog took it).
+                s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200").endsWith("ok\n");
             }
-            // The fifth, over admin.maxConnections, is closed at once.
+            // The fifth, over admin.maxConnections, is closed at once: well before admin.idleTimeout (1s).
             try (Socket fifth = new Socket()) {
                 fifth.connect(ADMIN, 5000);
                 fifth.setSoTimeout(5000);
+                long start = System.nanoTime();
                 assertThat(readToEnd(fifth.getInputStream())).isEmpty();
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(700));
             }
-            // Every held one sent nothing: admin.idleTimeout (1s) closes it.
+            // Every held one is silent now: admin.idleTimeout (1s) closes it.
             long start = System.nanoTime();
             for (Socket s : held) {
-                s.setSoTimeout(5000);
                 assertThat(readToEnd(s.getInputStream())).isEmpty();
             }
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
@@ -132,6 +138,19 @@ class HostileWireTest {
                 s.close();
             }
         }
+    }
+
+    /** One response with a Content-Length body, leaving the connection open. */
+    private static String readResponse(InputStream in) throws IOException {
+        String head = Sockets.readLine(in) + "\n";
+        int length = 0;
+        for (String line; !(line = Sockets.readLine(in)).equals("\r"); ) {
+            head += line + "\n";
+            if (line.toLowerCase().startsWith("content-length:")) {
+                length = Integer.parseInt(line.substring(15).strip());
+            }
+        }
+        return head + new String(in.readNBytes(length), StandardCharsets.US_ASCII);
     }
 
     private static String readToEnd(InputStream in) throws IOException {
