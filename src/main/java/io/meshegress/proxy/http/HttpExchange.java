@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -86,6 +87,14 @@ final class HttpExchange {
 
     boolean interim() {
         return responseState == ResponseState.INTERIM;
+    }
+
+    /** Drops what was kept for an upstream that will not take it. */
+    void releaseWaiting() {
+        for (Object o : waiting) {
+            ReferenceCountUtil.release(o);
+        }
+        waiting.clear();
     }
 
     private static long contentLength(HttpRequest r) {

@@ -38,14 +38,14 @@ public final class HttpListenerInitializer extends ChannelInitializer<SocketChan
                 r -> new HttpListenerContext(r.config().http(), r, r.admission(), r.accessLog()));
         clients.add(ch);
         Downstream.accept(ch, context.listenerName, "http");
-        HttpProxyFrontend frontend = new HttpProxyFrontend(context);
+        ClientConnection connection = new ClientConnection(context);
         ch.pipeline()
                 .addLast(new ConnectionHead(context.admission, rt,
-                        (c, status, reason) -> HttpProxyFrontend.refuseAtHead(context, c, status, reason)))
-                .addLast(HttpProxyFrontend.HEAD_TIMEOUT, new HandshakeDeadline(context.timeouts.handshake(), frontend::headTimedOut))
-                .addLast(HttpProxyFrontend.DECODER, new ProxyRequestDecoder())
-                .addLast(HttpProxyFrontend.ENCODER, new ProxyResponseEncoder())
-                .addLast(HttpProxyFrontend.IDLE, new IdleTimeout(context.timeouts.idle(), null))
-                .addLast(HttpProxyFrontend.FRONTEND, frontend);
+                        (c, status, reason) -> ClientConnection.refuseAtHead(context, c, status, reason)))
+                .addLast(ClientConnection.HEAD_TIMEOUT, new HandshakeDeadline(context.timeouts.handshake(), connection::headTimedOut))
+                .addLast(ClientConnection.DECODER, new ProxyRequestDecoder())
+                .addLast(ClientConnection.ENCODER, new ProxyResponseEncoder())
+                .addLast(ClientConnection.IDLE, new IdleTimeout(context.timeouts.idle(), null))
+                .addLast(ClientConnection.HANDLER, connection);
     }
 }

@@ -15,7 +15,7 @@ import io.netty.util.ReferenceCountUtil;
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private final UpstreamPool pool;
     private final String poolKey;
-    private HttpProxyFrontend frontend;
+    private ExchangeForwarder forwarder;
     private HttpExchange exchange;
     private boolean passthrough;
 
@@ -24,13 +24,13 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         this.poolKey = poolKey;
     }
 
-    void bind(HttpProxyFrontend frontend, HttpExchange exchange) {
-        this.frontend = frontend;
+    void bind(ExchangeForwarder forwarder, HttpExchange exchange) {
+        this.forwarder = forwarder;
         this.exchange = exchange;
     }
 
     void unbind() {
-        this.frontend = null;
+        this.forwarder = null;
         this.exchange = null;
     }
 
@@ -50,20 +50,20 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (frontend == null || !(msg instanceof HttpObject)) {
+        if (forwarder == null || !(msg instanceof HttpObject)) {
             ReferenceCountUtil.release(msg);
             pool.evict(poolKey, ctx.channel());
             return;
         }
-        frontend.onResponse(exchange, (HttpObject) msg);
+        forwarder.onResponse(exchange, (HttpObject) msg);
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (passthrough) {
             ctx.fireChannelReadComplete();
-        } else if (frontend != null) {
-            frontend.upstreamReadComplete();
+        } else if (forwarder != null) {
+            forwarder.upstreamReadComplete();
         }
     }
 
@@ -81,8 +81,8 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         if (passthrough) {
             ctx.fireChannelInactive();
-        } else if (frontend != null) {
-            frontend.upstreamClosed(exchange, ctx.channel(), null);
+        } else if (forwarder != null) {
+            forwarder.upstreamClosed(exchange, ctx.channel(), null);
         } else {
             pool.evict(poolKey, ctx.channel());
         }
@@ -95,8 +95,8 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.close();
-        if (frontend != null) {
-            frontend.upstreamClosed(exchange, ctx.channel(), cause);
+        if (forwarder != null) {
+            forwarder.upstreamClosed(exchange, ctx.channel(), cause);
         }
     }
 }

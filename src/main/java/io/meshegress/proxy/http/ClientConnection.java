@@ -1,0 +1,366 @@
+package io.meshegress.proxy.http;
+
+import io.meshegress.observe.ConnectionRecord;
+import io.meshegress.proxy.Downstream;
+import io.meshegress.proxy.DrainEvent;
+import io.meshegress.proxy.HandshakeDeadline;
+import io.meshegress.proxy.LingeringClose;
+import io.meshegress.proxy.Relay;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.Optional;
+
+/**
+ * One client connection of the HTTP listener: it reads request heads, routes each by its own target (CONNECT
+ * authority, absolute URI, or Host, also on a kept-alive connection, because a sidecar pools requests for many
+ * hosts on one connection), and owns what belongs to the connection rather than to one request: the pipelining
+ * queue, drain, half-close, the head deadline and the writes to the client. Requests are served one at a time
+ * in order; a CONNECT becomes a {@link ConnectTunnel}, anything else is forwarded by the {@link
+ * ExchangeForwarder}.
+ */
+final class ClientConnection extends ChannelInboundHandlerAdapter {
+    static final String HEAD_TIMEOUT = "http-head-timeout";
+    static final String DECODER = "http-decoder";
+    static final String ENCODER = "http-encoder";
+    static final String IDLE = "http-idle";
+    static final String HANDLER = "http-client";
+
+    /**
+     * SERVING reads and acts on requests; CLOSING has sent (or is sending) an answer that ends the connection,
+     * so whatever the client sent behind it (pipelined requests, tunnel bytes after a refused CONNECT) is
+     * dropped unread; CLOSED is gone.
+     */
+    private enum ClientState { SERVING, CLOSING, CLOSED }
+
+    private final HttpListenerContext context;
+    private final ArrayDeque<Object> queued = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private Downstream downstream;
+    private HandshakeDeadline headDeadline;
+    private ProxyResponseEncoder encoder;
+    private ExchangeForwarder forwarder;
+    private HttpExchange exchange;
+    private ClientState state = ClientState.SERVING;
+    /** The client half-closed, or the server drains: the exchange under way is the last. */
+    private boolean clientInputEnded;
+    private boolean draining;
+    /** The newest write to the client, so a close waits for everything before it. */
+    private ChannelFuture lastClientWrite;
+
+    ClientConnection(HttpListenerContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        // Added before this handler (HttpListenerInitializer); looked up once rather than by name per request.
+        this.headDeadline = (HandshakeDeadline) ctx.pipeline().get(HEAD_TIMEOUT);
+        this.encoder = (ProxyResponseEncoder) ctx.pipeline().get(ENCODER);
+        this.downstream = Downstream.of(ctx.channel());
+        this.forwarder = new ExchangeForwarder(this, context, context.pool(ctx.channel().eventLoop()));
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        // Admitted already (ConnectionHead): ask for the first request.
+        super.channelActive(ctx);
+        ctx.read();
+    }
+
+    /** The HTTP listener's way of saying no at the connection head: a 403 or 503 naming the rule, then close. */
+    static void refuseAtHead(HttpListenerContext context, Channel ch, int status, String reason) {
+        new ConnectionRecord(context.accessLog, context.listenerName, "http", Downstream.of(ch).client())
+                .refused(reason, status, null).finish();
+        // From the channel, so the response passes the encoder further down the pipeline.
+        LingeringClose.after(ch.writeAndFlush(ErrorResponse.of(HttpResponseStatus.valueOf(status), reason, true)));
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (state != ClientState.SERVING) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        HttpExchange x = exchange;
+        if (x == null) {
+            if (msg instanceof HttpRequest) {
+                start((HttpRequest) msg);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        } else if (x.connect) {
+            x.waiting.add(msg);
+        } else if (!x.requestDone()) {
+            forwarder.onRequestContent(x, msg);
+        } else {
+            queued.add(msg);
+        }
+    }
+
+    private void start(HttpRequest req) {
+        headDeadline.headReceived();
+        boolean connect = HttpMethod.CONNECT.equals(req.method());
+        HttpExchange x = new HttpExchange(req, new ConnectionRecord(context.accessLog, context.listenerName,
+                connect ? "connect" : "http", downstream.client()));
+        exchange = x;
+        if (req.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(req);
+            x.record.destination(null, 0);
+            if (req.decoderResult().cause() instanceof TooLongFrameException) {
+                fail(x, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                        "request head too large (limits: request line 16 KiB, headers 64 KiB)", true);
+            } else {
+                fail(x, HttpResponseStatus.BAD_REQUEST,
+                        "malformed request: " + req.decoderResult().cause().getMessage(), true);
+            }
+            return;
+        }
+        Optional<MessageChecks.Problem> problem = MessageChecks.head(req);
+        if (problem.isPresent()) {
+            ReferenceCountUtil.release(req);
+            x.record.destination(null, 0);
+            fail(x, problem.get().status(), problem.get().reason(), true);
+            return;
+        }
+        try {
+            x.target = RequestTarget.parse(req.method(), req.uri(), req.headers().get(HttpHeaderNames.HOST));
+        } catch (RequestTarget.Invalid e) {
+            fail(x, HttpResponseStatus.BAD_REQUEST, e.getMessage(), x.hasBody);
+            return;
+        }
+        x.record.destination(x.target.host(), x.target.port());
+        if (connect) {
+            ConnectTunnel.open(this, context, x);
+        } else {
+            forwarder.forward(x);
+        }
+    }
+
+    // ---- what the exchange and the tunnel ask of the connection ----------------------------------
+
+    HttpExchange current() {
+        return exchange;
+    }
+
+    Downstream downstream() {
+        return downstream;
+    }
+
+    EventLoop eventLoop() {
+        return ctx.channel().eventLoop();
+    }
+
+    boolean active() {
+        return ctx.channel().isActive();
+    }
+
+    /** The exchange under way is the connection's last: the client half-closed or the server drains. */
+    boolean lastExchange() {
+        return clientInputEnded || draining;
+    }
+
+    void read() {
+        ctx.read();
+    }
+
+    void flush() {
+        ctx.flush();
+    }
+
+    void close() {
+        ctx.close();
+    }
+
+    /** Tells the encoder whether the response about to go out answers a HEAD (framing headers, no body). */
+    void answeringHead(boolean head) {
+        encoder.currentRequestIsHead(head);
+    }
+
+    ChannelFuture toClient(Object msg) {
+        lastClientWrite = ctx.writeAndFlush(msg);
+        return lastClientWrite;
+    }
+
+    /** Written now, flushed when the upstream's read batch is done (so head and body leave in one write). */
+    ChannelFuture toClientLater(Object msg) {
+        lastClientWrite = ctx.write(msg);
+        return lastClientWrite;
+    }
+
+    /** What follows a CONNECT head is tunnel bytes: the decoder hands on what it holds, then leaves. */
+    void stopParsing() {
+        ctx.pipeline().remove(DECODER);
+    }
+
+    /** Hands both connections to the relay; this handler and the HTTP codec leave the client's pipeline. */
+    void becomeTunnel(HttpExchange x, Channel upstream) {
+        x.finished = true;
+        exchange = null;
+        ChannelPipeline p = ctx.pipeline();
+        Relay.start(ctx.channel(), upstream, x.record, context.timeouts.idle());
+        p.remove(HEAD_TIMEOUT);
+        p.remove(IDLE);
+        p.remove(this);
+        if (p.get(DECODER) != null) {
+            p.remove(DECODER);
+        }
+        p.remove(ENCODER);
+        if (clientInputEnded) {
+            p.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        }
+    }
+
+    // ---- endings ----------------------------------------------------------------------------
+
+    void maybeComplete(HttpExchange x) {
+        if (x.responseDone() && (x.requestDone() || x.closeAfter)) {
+            complete(x);
+        }
+    }
+
+    /** The exchange is over: log it, return or close the upstream, then the next request or a close. */
+    void complete(HttpExchange x) {
+        if (x.finished) {
+            return;
+        }
+        x.finished = true;
+        exchange = null;
+        ctx.flush();
+        x.record.finish();
+        x.releaseWaiting();
+        forwarder.release(x);
+        if (x.closeAfter || lastExchange() || !ctx.channel().isActive()) {
+            closeAfterWrites();
+            return;
+        }
+        headDeadline.expectHead();
+        // Pipelined requests already decoded: start the next one and give it the rest of its own messages.
+        while (!queued.isEmpty() && (exchange == null || (!exchange.requestDone() && !exchange.connect))) {
+            channelRead(ctx, queued.poll());
+        }
+        if (exchange == null) {
+            ctx.read();
+        }
+    }
+
+    /** Answers with an error status and a one-line reason; with {@code close} the connection ends after it. */
+    void fail(HttpExchange x, HttpResponseStatus status, String reason, boolean close) {
+        x.record.refused(reason, status.code(), null);
+        x.responseState = HttpExchange.ResponseState.DONE;
+        if (close || !x.keepAliveClient || lastExchange()) {
+            x.closeAfter = true;
+        }
+        encoder.currentRequestIsHead(x.isHead);
+        toClient(ErrorResponse.of(status, reason, x.closeAfter));
+        if (x.closeAfter) {
+            x.requestState = HttpExchange.RequestState.RECEIVED;
+        }
+        if (!x.requestDone()) {
+            // The rest of a body-less request's framing (its last content) is still to come.
+            ctx.read();
+            return;
+        }
+        complete(x);
+    }
+
+    /** timeouts.handshake ran out before a whole request head arrived. */
+    void headTimedOut() {
+        headTimedOut("timeouts.handshake");
+    }
+
+    private void headTimedOut(String limit) {
+        if (exchange != null || state != ClientState.SERVING || !ctx.channel().isActive()) {
+            return;
+        }
+        state = ClientState.CLOSING;
+        String reason = "no complete request head within " + limit;
+        new ConnectionRecord(context.accessLog, context.listenerName, "http", downstream.client())
+                .refused(reason, 408, null).finish();
+        LingeringClose.after(ctx.writeAndFlush(ErrorResponse.of(HttpResponseStatus.REQUEST_TIMEOUT, reason, true)));
+    }
+
+    private void closeAfterWrites() {
+        ChannelFuture last = lastClientWrite != null ? lastClientWrite : ctx.newSucceededFuture();
+        boolean gone = state == ClientState.CLOSED;
+        state = gone ? ClientState.CLOSED : ClientState.CLOSING;
+        if (gone || clientInputEnded) {
+            last.addListener(ChannelFutureListener.CLOSE);
+        } else {
+            LingeringClose.after(last);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent) {
+            if (exchange != null && forwarder.idle(exchange)) {
+                return; // the silence was the upstream's, and the exchange answered for it
+            }
+            if (exchange == null && headDeadline.headInProgress()) {
+                // timeouts.idle ran out before timeouts.handshake: the same 408 and log line.
+                headTimedOut("timeouts.idle");
+            } else {
+                ctx.close();
+            }
+            return;
+        }
+        if (evt instanceof DrainEvent) {
+            // Between requests: close now. In a request: answer it with Connection: close, then close.
+            draining = true;
+            if (exchange == null) {
+                ctx.close();
+            }
+            return;
+        }
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // The client half-closed: answer what it asked, then close.
+            clientInputEnded = true;
+            if (exchange == null) {
+                ctx.close();
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        state = ClientState.CLOSED;
+        forwarder.clientClosed();
+        HttpExchange x = exchange;
+        if (x != null && !x.finished) {
+            if (!x.responseStarted()) {
+                x.record.refused("client closed the connection before the response", 499, null);
+            }
+            x.closeAfter = true;
+            x.upstreamReusable = false;
+            x.responseState = HttpExchange.ResponseState.DONE;
+            complete(x);
+        }
+        for (Object o : queued) {
+            ReferenceCountUtil.release(o);
+        }
+        queued.clear();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}

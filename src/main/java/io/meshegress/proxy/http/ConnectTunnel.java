@@ -1,0 +1,66 @@
+package io.meshegress.proxy.http;
+
+import io.meshegress.proxy.Destination;
+import io.meshegress.proxy.RouteTable;
+import io.meshegress.proxy.UpstreamOutcome;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * A CONNECT request: the route table decides, the spine opens the upstream, the client gets "200 Connection
+ * established" and both connections go to the relay. Bytes the client sent behind the head (a TLS ClientHello
+ * that did not wait) are kept and go first.
+ */
+final class ConnectTunnel {
+    private ConnectTunnel() {
+    }
+
+    static void open(ClientConnection conn, HttpListenerContext context, HttpExchange x) {
+        RequestTarget t = x.target;
+        Destination d = new Destination(t.host(), t.port(), Destination.Kind.CONNECT, conn.downstream().client());
+        // The route table decides once, here, before anything of the tunnel is touched.
+        RouteTable.Verdict verdict = context.connector.decide(d);
+        if (!verdict.allowed()) {
+            conn.fail(x, HttpResponseStatus.FORBIDDEN, verdict.toString(), true);
+            return;
+        }
+        x.connect = true;
+        x.requestState = HttpExchange.RequestState.RECEIVED;
+        conn.stopParsing();
+        context.connector.open(d, verdict, conn.eventLoop()).addListener(f -> {
+            UpstreamOutcome outcome = (UpstreamOutcome) f.getNow();
+            if (!conn.active()) {
+                if (outcome instanceof UpstreamOutcome.Connected c) {
+                    c.channel().close();
+                }
+                x.releaseWaiting();
+                x.record.refused("client closed the connection", 499, null).finish();
+                return;
+            }
+            if (outcome instanceof UpstreamOutcome.Refused r) {
+                x.releaseWaiting();
+                x.record.resolved(r.resolved());
+                conn.fail(x, HttpResponseStatus.valueOf(r.refusal().httpStatus()), r.reason(), true);
+                return;
+            }
+            UpstreamOutcome.Connected c = (UpstreamOutcome.Connected) outcome;
+            x.record.resolved(c.address()).allowed(c.rule(), 200);
+            conn.toClient(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    new HttpResponseStatus(200, "Connection established")));
+            for (Object early : x.waiting) {
+                if (early instanceof ByteBuf b) {
+                    x.record.addBytesUp(b.readableBytes());
+                    c.channel().write(b);
+                } else {
+                    ReferenceCountUtil.release(early);
+                }
+            }
+            x.waiting.clear();
+            c.channel().flush();
+            conn.becomeTunnel(x, c.channel());
+        });
+    }
+}

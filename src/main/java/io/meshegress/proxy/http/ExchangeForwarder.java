@@ -1,0 +1,390 @@
+package io.meshegress.proxy.http;
+
+import io.meshegress.config.Durations;
+import io.meshegress.proxy.Deadline;
+import io.meshegress.proxy.Destination;
+import io.meshegress.proxy.UpstreamOutcome;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+
+/**
+ * The upstream side of a client connection's plain-HTTP exchanges: the route table's verdict, a pooled or new
+ * upstream connection, the request streamed up, the response streamed back with the framing {@link
+ * ResponseFraming} plans, and the upstream returned to the pool or closed. Bodies stream both ways with
+ * backpressure: each side is read again only when the other side's write completed.
+ */
+final class ExchangeForwarder {
+    static final String UPSTREAM_CODEC = "upstream-codec";
+    static final String UPSTREAM_HANDLER = "upstream-handler";
+
+    private final ClientConnection conn;
+    private final HttpListenerContext context;
+    private final UpstreamPool pool;
+    /** timeouts.response: once the upstream has a whole request, it must start answering in time. */
+    private final Deadline responseDeadline = new Deadline(this::responseOverdue);
+
+    ExchangeForwarder(ClientConnection conn, HttpListenerContext context, UpstreamPool pool) {
+        this.conn = conn;
+        this.context = context;
+        this.pool = pool;
+    }
+
+    void forward(HttpExchange x) {
+        RequestTarget t = x.target;
+        x.destination = new Destination(t.host(), t.port(), Destination.Kind.HTTP, conn.downstream().client());
+        // Decided here, once, whether a pooled connection serves it or a new one is opened.
+        x.verdict = context.connector.decide(x.destination);
+        if (!x.verdict.allowed()) {
+            conn.fail(x, HttpResponseStatus.FORBIDDEN, x.verdict.toString(), x.hasBody);
+            return;
+        }
+        x.rule = x.verdict.decision().rule();
+        x.upgrade = ForwardedRequest.rewrite(x.request, t);
+        if (context.listener.xForwardedFor()) {
+            x.request.headers().add("x-forwarded-for", conn.downstream().client().getAddress().getHostAddress());
+        }
+        x.poolKey = t.host() + ":" + t.port();
+        Channel pooled = pool.acquire(x.poolKey);
+        if (pooled != null) {
+            x.reused = true;
+            attach(x, pooled);
+        } else {
+            open(x);
+        }
+    }
+
+    void onRequestContent(HttpExchange x, Object msg) {
+        if (!(msg instanceof HttpContent c)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        boolean last = c instanceof LastHttpContent;
+        Optional<String> inTrailer = last ? MessageChecks.forbiddenInTrailer(((LastHttpContent) c).trailingHeaders())
+                : Optional.empty();
+        if (c.decoderResult().isFailure() || inTrailer.isPresent()) {
+            String why = inTrailer.isPresent() ? "malformed request: " + inTrailer.get() + " in a chunked trailer"
+                    : "malformed request body: " + c.decoderResult().cause().getMessage();
+            c.release();
+            x.requestState = HttpExchange.RequestState.RECEIVED;
+            x.upstreamReusable = false;
+            if (x.responseStarted()) {
+                x.closeAfter = true;
+                conn.complete(x);
+            } else {
+                conn.fail(x, HttpResponseStatus.BAD_REQUEST, why, true);
+            }
+            return;
+        }
+        x.record.addBytesUp(c.content().readableBytes());
+        if (last) {
+            x.requestState = HttpExchange.RequestState.RECEIVED;
+        }
+        if (x.responseDone()) {
+            // An error was answered while the body was still coming: drop it.
+            c.release();
+            if (last) {
+                conn.maybeComplete(x);
+            } else {
+                conn.read();
+            }
+            return;
+        }
+        if (x.upstream == null) {
+            x.waiting.add(c);
+            return;
+        }
+        x.upstream.writeAndFlush(c).addListener(f -> requestWritten(x, x.upstream, f.isSuccess() ? null : f.cause()));
+        if (last) {
+            conn.maybeComplete(x);
+        }
+    }
+
+    private void open(HttpExchange x) {
+        context.connector.open(x.destination, x.verdict, conn.eventLoop()).addListener(f -> {
+            UpstreamOutcome outcome = (UpstreamOutcome) f.getNow();
+            if (x.finished || !conn.active()) {
+                if (outcome instanceof UpstreamOutcome.Connected c) {
+                    c.channel().close();
+                }
+                return;
+            }
+            if (outcome instanceof UpstreamOutcome.Refused r) {
+                x.record.resolved(r.resolved());
+                conn.fail(x, HttpResponseStatus.valueOf(r.refusal().httpStatus()), r.reason(),
+                        x.hasBody && !x.requestDone());
+                return;
+            }
+            Channel ch = ((UpstreamOutcome.Connected) outcome).channel();
+            ch.pipeline()
+                    .addLast(UPSTREAM_CODEC, new HttpClientCodec(new HttpDecoderConfig()
+                            .setMaxInitialLineLength(ProxyRequestDecoder.MAX_INITIAL_LINE)
+                            .setMaxHeaderSize(ProxyRequestDecoder.MAX_HEADER_SIZE)
+                            .setMaxChunkSize(ProxyRequestDecoder.MAX_CHUNK), false, false))
+                    .addLast(UPSTREAM_HANDLER, new UpstreamHandler(pool, x.poolKey));
+            attach(x, ch);
+        });
+    }
+
+    /** Sends the request head, and any body that arrived meanwhile, on an upstream connection. */
+    private void attach(HttpExchange x, Channel upstream) {
+        x.upstream = upstream;
+        upstreamHandler(upstream).bind(this, x);
+        x.record.resolved((InetSocketAddress) upstream.remoteAddress()).allowed(x.rule, 0);
+        ChannelFuture written = upstream.write(x.request);
+        for (Object body : x.waiting) {
+            written = upstream.write(body);
+        }
+        x.waiting.clear();
+        upstream.flush();
+        written.addListener(f -> requestWritten(x, upstream, f.isSuccess() ? null : f.cause()));
+        upstream.read();
+    }
+
+    /** A write up completed: read more of the body, or, with all of it up, start awaiting the answer. */
+    private void requestWritten(HttpExchange x, Channel upstream, Throwable failure) {
+        if (failure != null) {
+            upstreamClosed(x, upstream, failure);
+        } else if (!x.requestDone()) {
+            conn.read();
+        } else if (x == conn.current() && !x.finished && !x.responseStarted()) {
+            responseDeadline.start(conn.eventLoop(), context.timeouts.response().toNanos());
+        }
+    }
+
+    private void responseOverdue() {
+        HttpExchange x = conn.current();
+        if (x != null && !x.finished && !x.responseStarted() && !x.interim()) {
+            upstreamSilent(x, "timeouts.response (" + Durations.format(context.timeouts.response()) + ")");
+        }
+    }
+
+    /** The upstream has the request and has not answered in time: 504, and the log names the upstream. */
+    private void upstreamSilent(HttpExchange x, String limit) {
+        String where = x.upstream != null && x.upstream.remoteAddress() != null
+                ? ((InetSocketAddress) x.upstream.remoteAddress()).getAddress().getHostAddress() + ":"
+                + ((InetSocketAddress) x.upstream.remoteAddress()).getPort() : "the upstream";
+        x.upstreamReusable = false;
+        if (x.upstream != null) {
+            x.upstream.close();
+        }
+        conn.fail(x, HttpResponseStatus.GATEWAY_TIMEOUT, "upstream " + where + " sent no response within " + limit,
+                !x.requestDone());
+    }
+
+    /**
+     * timeouts.idle passed on the client connection during {@code x}. Silence while waiting for the upstream is
+     * the upstream's, not the client's (a 504, not a 499); in the middle of a response the log names the
+     * upstream that stalled. False when the silence is the client's.
+     */
+    boolean idle(HttpExchange x) {
+        if (x.upstream == null || x.finished) {
+            return false;
+        }
+        String idle = "timeouts.idle (" + Durations.format(context.timeouts.idle()) + ")";
+        if (x.requestDone() && !x.responseStarted()) {
+            upstreamSilent(x, idle);
+            return true;
+        }
+        if (x.responseStarted() && !x.responseDone()) {
+            upstreamBroken(x, "upstream stalled in the middle of the response for " + idle);
+            return true;
+        }
+        return false;
+    }
+
+    // ---- from the upstream ----------------------------------------------------------------
+
+    void onResponse(HttpExchange x, HttpObject msg) {
+        if (x != conn.current() || x.finished) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse r) {
+            onResponseHead(x, r);
+        }
+        if (msg instanceof HttpContent c) {
+            onResponseContent(x, c);
+        }
+    }
+
+    private void onResponseHead(HttpExchange x, HttpResponse r) {
+        responseDeadline.clear();
+        if (r.decoderResult().isFailure()) {
+            upstreamBroken(x, "malformed response from upstream: " + r.decoderResult().cause().getMessage());
+            return;
+        }
+        int code = r.status().code();
+        ResponseFraming.Plan plan = ResponseFraming.plan(
+                new ResponseFraming.Request(x.clientHttp10, x.keepAliveClient, x.isHead, x.upgrade),
+                new ResponseFraming.Response(code, HttpUtil.isKeepAlive(r), HttpUtil.isContentLengthSet(r),
+                        HttpUtil.isTransferEncodingChunked(r)),
+                x.closeAfter || conn.lastExchange());
+        if (plan.kind() == ResponseFraming.Kind.SWITCH) {
+            switchProtocols(x, r);
+            return;
+        }
+        if (plan.kind() == ResponseFraming.Kind.INTERIM) {
+            x.responseState = HttpExchange.ResponseState.INTERIM;
+            HeaderHygiene.strip(r.headers(), false);
+            conn.answeringHead(false);
+            conn.toClient(r);
+            return;
+        }
+        x.responseState = HttpExchange.ResponseState.STREAMING;
+        x.record.allowed(x.rule, code);
+        x.upstreamReusable = plan.reuseUpstream();
+        x.closeAfter = plan.closeClient();
+        HeaderHygiene.strip(r.headers(), false);
+        r.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (plan.body() == ResponseFraming.Body.CHUNKED_BY_PROXY) {
+            HttpUtil.setTransferEncodingChunked(r, true);
+        }
+        switch (plan.header()) {
+            case CLOSE -> r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            case KEEP_ALIVE -> r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            default -> { }
+        }
+        conn.answeringHead(x.isHead);
+        // Not flushed yet: the body that came in the same read goes out in the same write (upstreamReadComplete).
+        Channel upstream = x.upstream;
+        conn.toClientLater(r).addListener(f -> {
+            if (!f.isSuccess()) {
+                conn.close();
+            } else if (!x.responseDone()) {
+                // The head may have come alone (an origin using sendfile sends it apart): ask for the body.
+                upstream.read();
+            }
+        });
+    }
+
+    private void onResponseContent(HttpExchange x, HttpContent c) {
+        if (c.decoderResult().isFailure()) {
+            c.release();
+            upstreamBroken(x, "upstream response broke off: " + c.decoderResult().cause().getMessage());
+            return;
+        }
+        boolean last = c instanceof LastHttpContent;
+        if (x.interim()) {
+            if (last) {
+                x.responseState = HttpExchange.ResponseState.AWAITED;
+            }
+            conn.toClient(c);
+            x.upstream.read();
+            return;
+        }
+        x.record.addBytesDown(c.content().readableBytes());
+        if (last) {
+            x.responseState = HttpExchange.ResponseState.DONE;
+            if (!x.requestDone()) {
+                // The origin answered before the whole body arrived: neither connection can be reused.
+                x.upstreamReusable = false;
+                x.closeAfter = true;
+            }
+        }
+        Channel upstream = x.upstream;
+        conn.toClientLater(c).addListener(f -> {
+            if (!f.isSuccess()) {
+                conn.close();
+            } else if (!last) {
+                upstream.read();
+            }
+        });
+        if (last) {
+            conn.maybeComplete(x);
+        }
+    }
+
+    /** The upstream's read batch is done: send what it produced in one go. */
+    void upstreamReadComplete() {
+        conn.flush();
+    }
+
+    /**
+     * An upstream connection ended or failed while bound to {@code x}. Events from a connection that is no
+     * longer the exchange's (a stale pooled one being replaced) are old news.
+     */
+    void upstreamClosed(HttpExchange x, Channel from, Throwable cause) {
+        if (x != conn.current() || x.finished || x.responseDone() || (from != null && from != x.upstream)) {
+            return;
+        }
+        x.upstreamReusable = false;
+        if (!x.responseStarted() && x.reused && !x.hasBody && !x.retried) {
+            // A kept-alive connection the origin closed just as we reused it: one fresh try.
+            x.retried = true;
+            x.reused = false;
+            x.upstream = null;
+            open(x);
+            return;
+        }
+        String where = x.upstream != null && x.upstream.remoteAddress() != null
+                ? " " + ((InetSocketAddress) x.upstream.remoteAddress()).getAddress().getHostAddress() : "";
+        upstreamBroken(x, "upstream" + where + " closed the connection"
+                + (x.responseStarted() ? " in the middle of the response" : " before responding"));
+    }
+
+    private void upstreamBroken(HttpExchange x, String reason) {
+        x.upstreamReusable = false;
+        if (x.upstream != null) {
+            x.upstream.close();
+        }
+        if (!x.responseStarted()) {
+            conn.fail(x, HttpResponseStatus.BAD_GATEWAY, reason, !x.requestDone());
+        } else {
+            // Headers are out: the only honest signal left is to end the connection early.
+            x.record.refused(reason, 502, null);
+            x.responseState = HttpExchange.ResponseState.DONE;
+            x.closeAfter = true;
+            conn.complete(x);
+        }
+    }
+
+    private void switchProtocols(HttpExchange x, HttpResponse r) {
+        x.responseState = HttpExchange.ResponseState.DONE;
+        x.record.allowed(x.rule, 101);
+        HeaderHygiene.strip(r.headers(), true);
+        conn.answeringHead(false);
+        conn.toClient(r);
+        Channel upstream = x.upstream;
+        upstreamHandler(upstream).passthrough();
+        conn.becomeTunnel(x, upstream);
+        upstream.pipeline().remove(UPSTREAM_CODEC);
+    }
+
+    /** The exchange is over: its upstream goes back to the pool if it can serve another request, else closes. */
+    void release(HttpExchange x) {
+        responseDeadline.clear();
+        Channel upstream = x.upstream;
+        if (upstream == null) {
+            return;
+        }
+        if (x.upstreamReusable && x.requestDone() && upstream.isActive()) {
+            upstreamHandler(upstream).unbind();
+            pool.release(x.poolKey, upstream);
+        } else {
+            upstream.close();
+        }
+    }
+
+    void clientClosed() {
+        responseDeadline.cancel();
+    }
+
+    private static UpstreamHandler upstreamHandler(Channel upstream) {
+        return (UpstreamHandler) upstream.pipeline().get(UPSTREAM_HANDLER);
+    }
+}
