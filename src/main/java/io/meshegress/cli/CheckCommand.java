@@ -4,6 +4,7 @@ import io.meshegress.config.ConfigException;
 import io.meshegress.config.Durations;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.HostPattern;
+import io.meshegress.policy.Role;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshegress.dns.EgressResolver;
 import io.meshegress.proxy.Destination;
@@ -46,7 +47,7 @@ final class CheckCommand implements Callable<Integer> {
     private boolean resolve;
 
     @Option(names = "--client", paramLabel = "IP", description = "explain for a client at this address "
-            + "(policy.clients); default: any client")
+            + "(policy.clients, and its role in policy.roles); default: any client, in the default role")
     private String client;
 
     @Spec
@@ -89,6 +90,12 @@ final class CheckCommand implements Callable<Integer> {
             } catch (java.net.UnknownHostException e) {
                 throw new IllegalStateException(e);
             }
+        }
+        if (clientAddress != null || !cfg.policy().roles().isEmpty()) {
+            Role role = routes.role(clientAddress);
+            out.println((clientAddress == null ? "any client (no --client)" : "client " + clientAddress.getHostAddress())
+                    + ": role " + role.name() + " (" + (clientAddress == null ? "no --client" : routes.roleReason(clientAddress))
+                    + "), mode " + role.mode().word());
         }
         int status = Main.OK;
         MultiThreadIoEventLoopGroup loop = resolve ? Transport.select().newGroup(1) : null;
@@ -141,6 +148,13 @@ final class CheckCommand implements Callable<Integer> {
         out.println("  deny: " + (p.deny().isEmpty() ? "none" : p.deny()));
         out.println("  denyNetworks: " + (p.denyNetworks().isEmpty() ? "none" : p.denyNetworks()));
         out.println("  clients: " + (p.clients().isEmpty() ? "any" : p.clients()));
+        out.println("  mode: " + p.mode().word() + " (default role)");
+        for (EgressConfig.Role r : p.roles()) {
+            out.println("  role " + r.name() + ": clients " + r.clients() + ", allow "
+                    + (r.allow().isEmpty() ? "nothing" : r.allow()) + (r.deny().isEmpty() ? "" : ", deny " + r.deny())
+                    + ", mode " + r.mode().word()
+                    + (r.connectPorts() == null ? "" : ", CONNECT to ports " + r.connectPorts()));
+        }
         out.println("limits: " + cfg.limits().connections() + " connections, " + cfg.limits().connectionsPerClient()
                 + " per client");
         EgressConfig.Timeouts t = cfg.timeouts();

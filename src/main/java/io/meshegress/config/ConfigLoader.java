@@ -28,7 +28,7 @@ public final class ConfigLoader extends YamlValueReader {
      * plus multicast; the README lists each with the reason. Addresses that carry an IPv4 address are also
      * judged as that address (see EmbeddedIpv4).
      */
-    static final List<String> DEFAULT_DENY_NETWORKS = List.of("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10",
+    public static final List<String> DEFAULT_DENY_NETWORKS = List.of("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10",
             "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24",
             "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
             "::/128", "::1/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23",
@@ -75,7 +75,8 @@ public final class ConfigLoader extends YamlValueReader {
         List<EgressConfig.SniListener> sni = sniListeners(root);
         EgressConfig.Resolver resolver = resolver(root.mappingOrEmpty("resolver"));
         EgressConfig.Timeouts timeouts = timeouts(root.mappingOrEmpty("timeouts"));
-        EgressConfig.Policy policy = policy(root.mappingOrEmpty("policy"));
+        EgressConfig.Policy policy = new PolicyReader(file, http == null ? List.of() : http.connectPorts())
+                .policy(root.mappingOrEmpty("policy"));
         EgressConfig.Limits limits = limits(root.mappingOrEmpty("limits"));
         EgressConfig.Admin admin = admin(root);
         EgressConfig.AccessLogConfig accessLog = accessLog(root.mappingOrEmpty("accessLog"));
@@ -209,16 +210,6 @@ public final class ConfigLoader extends YamlValueReader {
     }
 
     // ---- policy, mesh ----------------------------------------------------------------------
-
-    private EgressConfig.Policy policy(YamlNode node) throws ConfigException {
-        Fields f = fields(node, "allow", "deny", "denyNetworks", "clients");
-        List<HostPattern> allow = f.has("allow") ? list(f.get("allow"), this::hostPattern) : List.of();
-        List<HostPattern> deny = f.has("deny") ? list(f.get("deny"), this::hostPattern) : List.of();
-        List<Cidr> denyNetworks = f.has("denyNetworks") ? list(f.get("denyNetworks"), this::cidr)
-                : DEFAULT_DENY_NETWORKS.stream().map(Cidr::parse).toList();
-        List<Cidr> clients = f.has("clients") ? list(f.get("clients"), this::cidr) : List.of();
-        return new EgressConfig.Policy(allow, deny, denyNetworks, clients);
-    }
 
     private EgressConfig.AccessLogConfig accessLog(YamlNode node) throws ConfigException {
         Fields f = fields(node, "destination", "format");

@@ -3,6 +3,7 @@ package io.meshegress.config;
 import io.meshegress.policy.Cidr;
 import io.meshegress.policy.EgressPolicy;
 import io.meshegress.policy.HostPattern;
+import io.meshegress.policy.PolicyMode;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -60,7 +61,14 @@ public record EgressConfig(
             ports.addAll(d.tls());
             rules.add(new EgressPolicy.DestinationRule(d.hosts(), ports));
         }
-        return new EgressPolicy(policy.allow(), policy.deny(), policy.denyNetworks(), policy.clients(), rules);
+        List<io.meshegress.policy.Role> roles = new java.util.ArrayList<>();
+        for (int i = 0; i < policy.roles().size(); i++) {
+            Role r = policy.roles().get(i);
+            roles.add(io.meshegress.policy.Role.named(i, r.name(), r.clients(), r.allow(), r.deny(), r.mode(),
+                    r.connectPorts()));
+        }
+        return new EgressPolicy(policy.deny(), policy.denyNetworks(), policy.clients(),
+                io.meshegress.policy.Role.byDefault(policy.allow(), rules, policy.mode()), roles);
     }
 
     /** The same config with another admin listener (what {@code run --admin-listen} does). */
@@ -123,12 +131,33 @@ public record EgressConfig(
     public record AccessLogConfig(String destination, String format) {
     }
 
-    public record Policy(List<HostPattern> allow, List<HostPattern> deny, List<Cidr> denyNetworks, List<Cidr> clients) {
+    /**
+     * {@code policy}: the default role's allow-list and mode, the global rules (deny, denyNetworks, clients) and
+     * the named roles in order.
+     */
+    public record Policy(List<HostPattern> allow, List<HostPattern> deny, List<Cidr> denyNetworks, List<Cidr> clients,
+                         PolicyMode mode, List<Role> roles) {
         public Policy {
             allow = List.copyOf(allow);
             deny = List.copyOf(deny);
             denyNetworks = List.copyOf(denyNetworks);
             clients = List.copyOf(clients);
+            roles = List.copyOf(roles);
+        }
+    }
+
+    /**
+     * {@code policy.roles[i]}: the clients it serves and what they may reach.
+     *
+     * @param connectPorts narrower CONNECT ports than http.connectPorts, or null for those
+     */
+    public record Role(String name, List<Cidr> clients, List<HostPattern> allow, List<HostPattern> deny,
+                       PolicyMode mode, List<Integer> connectPorts) {
+        public Role {
+            clients = List.copyOf(clients);
+            allow = List.copyOf(allow);
+            deny = List.copyOf(deny);
+            connectPorts = connectPorts == null ? null : List.copyOf(connectPorts);
         }
     }
 

@@ -38,12 +38,16 @@ public final class AccessLogFormats {
         g.writeStringField("time", e.time().toString());
         g.writeStringField("listener", e.listener());
         g.writeStringField("client", e.client());
+        g.writeStringField("role", e.role());
         g.writeStringField("kind", e.kind());
         g.writeStringField("host", e.host());
         g.writeNumberField("port", e.port());
         g.writeStringField("resolved", e.resolved());
         g.writeStringField("decision", e.decision());
         g.writeStringField("reason", e.reason());
+        if (e.wouldRefuse() != null) {
+            g.writeStringField("wouldRefuse", e.wouldRefuse());
+        }
         g.writeNumberField("status", e.status());
         if (e.alert() != null) {
             g.writeStringField("alert", e.alert());
@@ -55,7 +59,8 @@ public final class AccessLogFormats {
     }
 
     /**
-     * {@code time client kind host:port status decision "reason" resolved up down ms listener}. Every field is
+     * {@code time client kind host:port status decision "reason" resolved up down ms listener role=ROLE
+     * [would-refuse="reason"]}. Every field is
      * one line of visible text: control characters (which a reason may carry from a client, an upstream or a DNS
      * answer) are escaped, so no value can forge a line or drive a terminal.
      */
@@ -64,7 +69,8 @@ public final class AccessLogFormats {
                 + e.status() + (e.alert() != null ? "/" + visible(e.alert()) : "") + " " + e.decision() + " \""
                 + visible(e.reason()).replace('"', '\'') + "\" " + (e.resolved() == null ? "-" : visible(e.resolved()))
                 + " up=" + e.bytesUp() + " down=" + e.bytesDown() + " " + e.durationMs() + "ms "
-                + visible(e.listener()).replace(' ', ':');
+                + visible(e.listener()).replace(' ', ':') + " role=" + visible(e.role())
+                + (e.wouldRefuse() == null ? "" : " would-refuse=\"" + visible(e.wouldRefuse()).replace('"', '\'') + "\"");
     }
 
     private static String visible(String s) {

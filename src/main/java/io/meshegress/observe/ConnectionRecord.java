@@ -14,6 +14,8 @@ public final class ConnectionRecord {
     private final String listener;
     private final String kind;
     private final String client;
+    private final String role;
+    private String wouldRefuse;
     private String host;
     private int port;
     private String resolved;
@@ -26,8 +28,10 @@ public final class ConnectionRecord {
     private boolean finished;
     private boolean tunnel;
 
-    public ConnectionRecord(AccessLog log, String listener, String kind, InetSocketAddress client) {
+    /** @param role the client's role ({@code default} when it is in none) */
+    public ConnectionRecord(AccessLog log, String listener, String kind, InetSocketAddress client, String role) {
         this.log = log;
+        this.role = role;
         this.listener = listener;
         this.kind = kind;
         this.client = client == null ? "" : client.getAddress().getHostAddress() + ":" + client.getPort();
@@ -56,6 +60,12 @@ public final class ConnectionRecord {
         this.reason = reason;
         this.status = status;
         this.alert = alert;
+        return this;
+    }
+
+    /** Report mode let this through; {@code refusal} is what enforce mode would have said (null: nothing). */
+    public ConnectionRecord wouldRefuse(Object refusal) {
+        this.wouldRefuse = refusal == null ? null : refusal.toString();
         return this;
     }
 
@@ -89,7 +99,8 @@ public final class ConnectionRecord {
             log.tunnelClosed(listener);
         }
         long ms = (System.nanoTime() - startNanos) / 1_000_000;
-        log.log(new AccessEntry(start, listener, client, kind, host, port, resolved,
-                allowed ? "allowed" : "refused", reason, status, alert, bytesUp, bytesDown, ms));
+        log.log(new AccessEntry(start, listener, client, role, kind, host, port, resolved,
+                allowed ? "allowed" : "refused", reason, allowed ? wouldRefuse : null, status, alert, bytesUp,
+                bytesDown, ms));
     }
 }

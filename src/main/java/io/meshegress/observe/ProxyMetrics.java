@@ -30,26 +30,33 @@ public final class ProxyMetrics {
     }
 
     /** The counters of one (listener, kind, decision, status), looked up once: this runs per request. */
-    private record Outcome(String listener, String kind, String decision, int status) {
+    private record Outcome(String listener, String kind, String decision, int status, String role) {
     }
 
     private record OutcomeCounters(Counter count, Counter up, Counter down) {
     }
 
     private final ConcurrentHashMap<Outcome, OutcomeCounters> outcomes = new ConcurrentHashMap<>();
+    /** By role: as bounded as the roles a config names. */
+    private final ConcurrentHashMap<String, Counter> wouldRefuse = new ConcurrentHashMap<>();
 
     /** One finished connection (sni, connect) or request (http), as the access log saw it. */
     public void finished(AccessEntry e) {
-        OutcomeCounters c = outcomes.computeIfAbsent(new Outcome(e.listener(), e.kind(), e.decision(), e.status()),
+        OutcomeCounters c = outcomes.computeIfAbsent(new Outcome(e.listener(), e.kind(), e.decision(), e.status(), e.role()),
                 o -> new OutcomeCounters(
                         Counter.builder("meshegress.connections")
                                 .description("Connections (sni, connect) and requests (http) handled, by outcome")
                                 .tag("listener", o.listener()).tag("kind", o.kind()).tag("decision", o.decision())
-                                .tag("status", Integer.toString(o.status())).register(registry),
+                                .tag("status", Integer.toString(o.status())).tag("role", o.role()).register(registry),
                         transferred(o, "up"), transferred(o, "down")));
         c.count().increment();
         c.up().increment(e.bytesUp());
         c.down().increment(e.bytesDown());
+        if (e.wouldRefuse() != null) {
+            wouldRefuse.computeIfAbsent(e.role(), r -> Counter.builder("meshegress.would.refuse")
+                    .description("Connections and requests report mode let through that enforce mode would refuse")
+                    .tag("role", r).register(registry)).increment();
+        }
     }
 
     private Counter transferred(Outcome o, String direction) {

@@ -71,6 +71,18 @@ public record Cidr(byte[] network, int prefixLength, String text) {
         return (a[full] & m) == (network[full] & m);
     }
 
+    /** Whether every address of {@code other} is in this network too. */
+    public boolean covers(Cidr other) {
+        if (other.network.length != network.length || other.prefixLength < prefixLength) {
+            return false;
+        }
+        try {
+            return contains(InetAddress.getByAddress(other.network));
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The address bytes with IPv4-mapped IPv6 unwrapped to IPv4. */
     static byte[] canonicalBytes(InetAddress address) {
         byte[] a = address.getAddress();

@@ -9,16 +9,11 @@ import java.util.List;
  * and destination addresses after resolution (denyNetworks). Immutable; built once per config.
  */
 public final class EgressPolicy {
-
-    /** One allow entry: where it came from, and the ports it opens (null: any port). */
-    private record AllowRule(String origin, List<Integer> ports) {
-    }
-
-    private final HostMatcher<AllowRule> allow = new HostMatcher<>();
     private final HostMatcher<String> deny = new HostMatcher<>();
     private final List<Cidr> denyNetworks;
     private final List<Cidr> clients;
-    private final boolean allowAll;
+    private final List<Role> roles;
+    private final Role defaultRole;
 
     /**
      * Hosts the mesh sends to the proxy and the ports it sends them on ({@code mesh.destinations[i]}): such a
@@ -31,25 +26,28 @@ public final class EgressPolicy {
         }
     }
 
-    /** Built from plain values (the config package adapts its model), so policy knows nothing of config. */
+    /** One policy, without roles, in enforce mode (for the tests and benchmarks of names and addresses). */
     public EgressPolicy(List<HostPattern> allowPatterns, List<HostPattern> denyPatterns, List<Cidr> denyNetworks,
                         List<Cidr> clients, List<DestinationRule> destinations) {
-        for (int i = 0; i < allowPatterns.size(); i++) {
-            HostPattern p = allowPatterns.get(i);
-            allow.add(p, new AllowRule("policy.allow[" + i + "] \"" + p + "\"", null));
-        }
-        for (int i = 0; i < destinations.size(); i++) {
-            DestinationRule d = destinations.get(i);
-            for (HostPattern p : d.hosts()) {
-                allow.add(p, new AllowRule("mesh.destinations[" + i + "] \"" + p + "\"", d.ports()));
-            }
-        }
+        this(denyPatterns, denyNetworks, clients, Role.byDefault(allowPatterns, destinations, PolicyMode.ENFORCE),
+                List.of());
+    }
+
+    /**
+     * Built from plain values (the config package adapts its model), so policy knows nothing of config.
+     *
+     * @param denyPatterns policy.deny: refuses for every role, in every mode
+     * @param roles        the named roles in order; the first whose clients hold a client is its role
+     */
+    public EgressPolicy(List<HostPattern> denyPatterns, List<Cidr> denyNetworks, List<Cidr> clients,
+                        Role defaultRole, List<Role> roles) {
         for (int i = 0; i < denyPatterns.size(); i++) {
             deny.add(denyPatterns.get(i), "policy.deny[" + i + "] \"" + denyPatterns.get(i) + "\"");
         }
-        this.allowAll = allow.isEmpty();
         this.denyNetworks = List.copyOf(denyNetworks);
         this.clients = List.copyOf(clients);
+        this.defaultRole = defaultRole;
+        this.roles = List.copyOf(roles);
     }
 
     /** Whether a client at this address may use the proxy at all. */
@@ -65,42 +63,62 @@ public final class EgressPolicy {
         return Decision.refuse("policy.clients (client " + client.getHostAddress() + " is in none of them)");
     }
 
-    /** Whether a normalized host name (or IP literal) may be reached on this port. */
-    public Decision checkName(String host, int port) {
-        List<String> denied = deny.matches(host);
-        if (!denied.isEmpty()) {
-            return Decision.refuse(denied.get(0));
-        }
-        if (allowAll) {
-            return Decision.allow("policy.allow (empty, and no mesh.destinations: every host)");
-        }
-        List<AllowRule> rules = allow.matches(host);
-        if (rules.isEmpty()) {
-            return Decision.refuse("policy.allow (" + host + " matches no allow pattern or mesh destination)");
-        }
-        for (AllowRule r : rules) {
-            if (r.ports() == null || r.ports().contains(port)) {
-                return Decision.allow(r.origin());
+    /** The role of a client: the first named role whose clients hold it, else the default role. */
+    public Role role(InetAddress client) {
+        if (client != null) {
+            for (Role r : roles) {
+                if (r.holding(client).isPresent()) {
+                    return r;
+                }
             }
         }
-        return Decision.refuse(rules.get(0).origin() + " (port " + port + " is not one of its ports "
-                + rules.get(0).ports() + ")");
+        return defaultRole;
+    }
+
+    /** Why {@code client} has the role it has, in the config's words. */
+    public String roleReason(InetAddress client) {
+        Role r = role(client);
+        return r == defaultRole ? "no policy.roles entry holds it"
+                : r.path() + ".clients \"" + r.holding(client).orElseThrow() + "\"";
+    }
+
+    public Role defaultRole() {
+        return defaultRole;
+    }
+
+    public List<Role> roles() {
+        return roles;
+    }
+
+    /** Whether a normalized host name (or IP literal) may be reached on this port by the default role. */
+    public Decision checkName(String host, int port) {
+        return checkName(defaultRole, host, port);
+    }
+
+    /**
+     * Whether a normalized host name (or IP literal) may be reached on this port by a client of {@code role}:
+     * policy.deny first (it wins for every role), then the role's own deny and allow.
+     */
+    public Decision checkName(Role role, String host, int port) {
+        Decision global = globalDeny(host);
+        return global != null ? global : role.checkName(host, port);
+    }
+
+    /** The refusal by policy.deny, or null: the one name rule that report mode never relaxes. */
+    public Decision globalDeny(String host) {
+        List<String> denied = deny.matches(host);
+        return denied.isEmpty() ? null : Decision.refuse(denied.get(0));
     }
 
     /**
      * The mesh destination that lists this port for this host, if any: such a port is open to CONNECT even
      * when it is not one of {@code http.connectPorts}.
      */
-    public java.util.Optional<String> destinationListingPort(String host, int port) {
+    public java.util.Optional<String> destinationListingPort(Role role, String host, int port) {
         if (!deny.matches(host).isEmpty()) {
             return java.util.Optional.empty();
         }
-        for (AllowRule r : allow.matches(host)) {
-            if (r.ports() != null && r.ports().contains(port)) {
-                return java.util.Optional.of(r.origin());
-            }
-        }
-        return java.util.Optional.empty();
+        return role.destinationListingPort(host, port);
     }
 
     /**

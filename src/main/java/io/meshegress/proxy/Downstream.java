@@ -1,5 +1,6 @@
 package io.meshegress.proxy;
 
+import io.meshegress.policy.Role;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
@@ -13,13 +14,15 @@ import java.net.InetSocketAddress;
  * @param client   the client as policy, limits and the access log see it
  * @param listener the listener's name as logs show it ({@code http 0.0.0.0:8080})
  * @param kind     {@code http} or {@code sni}
+ * @param role     the client's role under the configuration the connection was accepted with
  */
-public record Downstream(InetSocketAddress client, String listener, String kind) {
+public record Downstream(InetSocketAddress client, String listener, String kind, Role role) {
     private static final AttributeKey<Downstream> KEY = AttributeKey.valueOf(Downstream.class, "downstream");
 
     /** Decides the downstream of an accepted connection and keeps it on the channel. */
-    public static Downstream accept(Channel ch, String listener, String kind) {
-        Downstream d = new Downstream((InetSocketAddress) ch.remoteAddress(), listener, kind);
+    public static Downstream accept(Channel ch, String listener, String kind, RouteTable routes) {
+        InetSocketAddress client = (InetSocketAddress) ch.remoteAddress();
+        Downstream d = new Downstream(client, listener, kind, routes.role(client.getAddress()));
         ch.attr(KEY).set(d);
         return d;
     }

@@ -3,6 +3,8 @@ package io.meshegress.proxy;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.Decision;
 import io.meshegress.policy.EgressPolicy;
+import io.meshegress.policy.PolicyMode;
+import io.meshegress.policy.Role;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -14,33 +16,39 @@ import java.util.Optional;
  * The one answer to "may this client go there, and how?", for the proxy and for {@code check} alike. The rules,
  * in the order they are asked (the README lists the same order):
  * <ol>
- *   <li>the client: {@code policy.clients} (empty: anyone);</li>
- *   <li>the name: {@code policy.deny} first (deny wins), then {@code policy.allow} and
- *       {@code mesh.destinations} with the ports each destination lists (both empty: every host);</li>
- *   <li>the listener's port rule: a CONNECT reaches only {@code http.connectPorts} or a port that a matching
- *       destination lists; a plain HTTP request and an SNI listener have no rule beyond the name's ports;</li>
+ *   <li>the client: {@code policy.clients} (empty: anyone); then its role: the first of {@code policy.roles}
+ *       whose clients hold it, else the default role;</li>
+ *   <li>the name: {@code policy.deny} first (deny wins, for every role and in every mode), then the role's own
+ *       deny, then its allow-list (the default role's is {@code policy.allow} plus {@code mesh.destinations} with
+ *       the ports each destination lists; both empty: every host);</li>
+ *   <li>the listener's port rule: a CONNECT reaches only the role's {@code connectPorts} (else
+ *       {@code http.connectPorts}, or a port a matching destination lists); plain HTTP and SNI have no rule
+ *       beyond the name's ports;</li>
+ *   <li>the role's mode: in {@code report}, a refusal by rule 2 (but not by policy.deny) or 3 becomes an
+ *       allowance that carries the refusal it would have been;</li>
  *   <li>after resolution, every address: {@code policy.denyNetworks} (IPv4 carried in IPv6 judged as IPv4),
- *       then the proxy itself (its listeners and the admin listener: a loop).</li>
+ *       then the proxy itself (its listeners and the admin listener: a loop). No mode relaxes these.</li>
  * </ol>
  * The first refusal is the answer, with the rule that made it, in the words the access log and {@code check}
  * both print.
  */
 public final class RouteTable {
 
-    /** A refusal or an allowance, with the category each listener turns into its own answer. */
-    public record Verdict(Decision decision, Refusal refusal) {
-        static Verdict allow(Decision d) {
-            return new Verdict(d, null);
-        }
-
+    /**
+     * A refusal or an allowance, with the category each listener turns into its own answer.
+     *
+     * @param role        the client's role (the default role when no client is known)
+     * @param wouldRefuse in report mode, the refusal enforce mode would have made; else null
+     */
+    public record Verdict(Decision decision, Refusal refusal, Role role, Decision wouldRefuse) {
         public boolean allowed() {
             return decision.allowed();
         }
 
-        /** {@code allowed by RULE} or {@code refused by RULE}. */
+        /** {@code allowed by RULE} or {@code refused by RULE}, and what report mode let through. */
         @Override
         public String toString() {
-            return decision.toString();
+            return wouldRefuse == null ? decision.toString() : decision + " (would be " + wouldRefuse + ")";
         }
     }
 
@@ -64,13 +72,23 @@ public final class RouteTable {
         this.loopGuard = new LoopGuard(own);
     }
 
-    /** Rule 1 alone, for a connection's head (before any destination is known). */
+    /** Rule 1's admission alone, for a connection's head (before any destination is known). */
     public Verdict client(InetAddress client) {
         Decision d = policy.checkClient(client);
-        return d.allowed() ? Verdict.allow(d) : new Verdict(d, Refusal.CLIENT_DENIED);
+        return new Verdict(d, d.allowed() ? null : Refusal.CLIENT_DENIED, policy.role(client), null);
     }
 
-    /** Rules 1 to 3 for a destination, before resolution; {@code client} null: any client. */
+    /** The role of a client, decided once per connection at its head (null: no client known, the default). */
+    public Role role(InetAddress client) {
+        return policy.role(client);
+    }
+
+    /** Why a client has its role, in the config's words (for {@code check}). */
+    public String roleReason(InetAddress client) {
+        return policy.roleReason(client);
+    }
+
+    /** Rules 1 to 4 for a destination, before resolution; {@code client} null: any client (the default role). */
     public Verdict decide(InetAddress client, Destination.Kind kind, String host, int port) {
         if (client != null) {
             Verdict c = client(client);
@@ -78,21 +96,43 @@ public final class RouteTable {
                 return c;
             }
         }
-        Decision name = policy.checkName(host, port);
-        if (!name.allowed()) {
-            return new Verdict(name, Refusal.NAME_DENIED);
-        }
-        if (kind == Destination.Kind.CONNECT && !connectPorts.contains(port)
-                && policy.destinationListingPort(host, port).isEmpty()) {
-            return new Verdict(Decision.refuse("http.connectPorts (port " + port + " is not in " + connectPorts
-                    + ")"), Refusal.PORT_DENIED);
-        }
-        return Verdict.allow(name);
+        return decide(policy.role(client), kind, host, port);
     }
 
-    /** {@link #decide} for a destination a listener made. */
+    /** {@link #decide} for a destination a listener made, with the role decided at its connection's head. */
     public Verdict decide(Destination d) {
-        return decide(d.client() == null ? null : d.client().getAddress(), d.kind(), d.host(), d.port());
+        return decide(d.downstream().role(), d.kind(), d.host(), d.port());
+    }
+
+    /** Rules 2 to 4 for a client of {@code role} (admitted already). */
+    public Verdict decide(Role role, Destination.Kind kind, String host, int port) {
+        Decision global = policy.globalDeny(host);
+        if (global != null) {
+            return new Verdict(global, Refusal.NAME_DENIED, role, null);
+        }
+        Verdict enforced = enforce(role, kind, host, port);
+        if (enforced.allowed() || role.mode() == PolicyMode.ENFORCE) {
+            return enforced;
+        }
+        return new Verdict(Decision.allow(role.path() + ".mode report"), null, role, enforced.decision());
+    }
+
+    private Verdict enforce(Role role, Destination.Kind kind, String host, int port) {
+        Decision name = policy.checkName(role, host, port);
+        if (!name.allowed()) {
+            return new Verdict(name, Refusal.NAME_DENIED, role, null);
+        }
+        if (kind == Destination.Kind.CONNECT) {
+            Optional<List<Integer>> narrowed = role.connectPorts();
+            List<Integer> ports = narrowed.orElse(connectPorts);
+            if (!ports.contains(port) && (narrowed.isPresent()
+                    || policy.destinationListingPort(role, host, port).isEmpty())) {
+                String rule = narrowed.isPresent() ? role.path() + ".connectPorts" : "http.connectPorts";
+                return new Verdict(Decision.refuse(rule + " (port " + port + " is not in " + ports + ")"),
+                        Refusal.PORT_DENIED, role, null);
+            }
+        }
+        return new Verdict(name, null, role, null);
     }
 
     /**

@@ -32,7 +32,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code check} and the proxy give the same decision, row by row: each row goes once through {@code check}
  * (its printed verdict) and once through the real listener over the wire (the access log's decision and
  * reason). Rows cover deny against port rules, destinations with their own ports, IP literals, names known
- * from resolver.hosts, the proxy itself, case and trailing dots, punycode, and clients outside policy.clients.
+ * from resolver.hosts, the proxy itself, case and trailing dots, punycode, clients outside policy.clients, and
+ * clients in roles (their own lists and ports, and report mode).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RouteAgreementTest {
@@ -55,7 +56,17 @@ class RouteAgreementTest {
               allow: ["*.ok.test", any.test, 10.1.2.3, 127.0.0.9, 127.0.0.74]
               deny: ["*.evil.test", bad.ok.test]
               denyNetworks: [127.0.0.9/32, 10.0.0.0/8]
-              clients: [127.0.0.1/32, 127.0.0.76/32]
+              clients: [127.0.0.1/32, 127.0.0.76/32, 127.0.0.78/32]
+              roles:
+                - name: payments
+                  clients: ["127.0.0.76"]
+                  allow: [a.ok.test]
+                  connectPorts: [8443]
+                - name: trial
+                  clients: ["127.0.0.78/32"]
+                  allow: [any.test]
+                  connectPorts: [8443]
+                  mode: report
             mesh:
               destinations:
                 - hosts: ["*.mesh.test"]
@@ -92,6 +103,7 @@ class RouteAgreementTest {
         String in = "127.0.0.1";
         String other = "127.0.0.76";
         String out = "127.0.0.77";
+        String trial = "127.0.0.78";
         return Stream.of(
                 // CONNECT: the name first (deny, then allow with a destination's ports), then http.connectPorts
                 Arguments.of("connect", in, "a.ok.test", 8443),
@@ -119,6 +131,17 @@ class RouteAgreementTest {
                 Arguments.of("connect", other, "a.ok.test", 8443),
                 Arguments.of("connect", out, "a.ok.test", 8443),
                 Arguments.of("connect", out, "x.evil.test", 22),
+                // roles: a named role's own list (mesh.destinations are the default role's), its narrower ports
+                Arguments.of("connect", other, "any.test", 8443),
+                Arguments.of("connect", other, "m.mesh.test", 10443),
+                Arguments.of("connect", other, "a.ok.test", 8081),
+                Arguments.of("connect", other, "x.evil.test", 8443),
+                // report mode: name and port refusals pass and say so; deny, denyNetworks and the loop do not
+                Arguments.of("connect", trial, "nothing.test", 8443),
+                Arguments.of("connect", trial, "any.test", 8081),
+                Arguments.of("connect", trial, "x.evil.test", 8443),
+                Arguments.of("connect", trial, "10.1.2.3", 8443),
+                Arguments.of("connect", trial, "self.ok.test", 8443),
                 // plain HTTP: the name and its destination's ports; no port rule of its own
                 Arguments.of("http", in, "a.ok.test", 8081),
                 Arguments.of("http", in, "A.Ok.Test.", 8081),
@@ -133,6 +156,10 @@ class RouteAgreementTest {
                 Arguments.of("http", in, "self.ok.test", 8080),
                 Arguments.of("http", in, "127.0.0.74", 9901),
                 Arguments.of("http", out, "a.ok.test", 8081),
+                Arguments.of("http", other, "m.mesh.test", 8081),
+                Arguments.of("http", other, "a.ok.test", 8081),
+                Arguments.of("http", trial, "m.mesh.test", 8081),
+                Arguments.of("http", trial, "bad.ok.test", 8081),
                 // SNI: the listener's upstream port, 10443
                 Arguments.of("sni", in, "a.ok.test", 10443),
                 Arguments.of("sni", in, "A.OK.TEST.", 10443),
@@ -142,7 +169,11 @@ class RouteAgreementTest {
                 Arguments.of("sni", in, "m.mesh.test", 10443),
                 Arguments.of("sni", in, "any.test", 10443),
                 Arguments.of("sni", in, "net.ok.test", 10443),
-                Arguments.of("sni", out, "a.ok.test", 10443));
+                Arguments.of("sni", out, "a.ok.test", 10443),
+                Arguments.of("sni", other, "a.ok.test", 10443),
+                Arguments.of("sni", other, "any.test", 10443),
+                Arguments.of("sni", trial, "nothing.test", 10443),
+                Arguments.of("sni", trial, "net.ok.test", 10443));
     }
 
     @ParameterizedTest(name = "{0} from {1} to {2}:{3}")
@@ -161,7 +192,8 @@ class RouteAgreementTest {
             return all.subList(Math.min(before, all.size()), all.size()).stream()
                     .filter(a -> a.client().equals(client + ":" + localPort)).findFirst().orElse(null);
         }, a -> a != null);
-        String logged = "allowed".equals(e.decision()) ? "allowed by " + e.reason() : e.reason();
+        String logged = ("allowed".equals(e.decision()) ? "allowed by " + e.reason() : e.reason())
+                + (e.wouldRefuse() == null ? "" : " (would be " + e.wouldRefuse() + ")");
         assertThat(logged).as("check said: " + checkVerdict).isEqualTo(checkVerdict);
     }
 

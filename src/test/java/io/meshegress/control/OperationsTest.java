@@ -122,9 +122,9 @@ class OperationsTest {
         List<AccessEntry> entries = Awaitility.await().atMost(Duration.ofSeconds(10))
                 .until(proxy::entries, e -> e.size() == 6);
         String metrics = curl("http://127.0.0.21:9901/metrics").out();
-        assertThat(value(metrics, "meshegress_connections_total", "decision=\"allowed\",kind=\"sni\",listener=\"sni 127.0.0.21:8443\",status=\"200\"")).isEqualTo(3);
-        assertThat(value(metrics, "meshegress_connections_total", "decision=\"allowed\",kind=\"http\",listener=\"http 127.0.0.21:8080\",status=\"200\"")).isEqualTo(2);
-        assertThat(value(metrics, "meshegress_connections_total", "decision=\"refused\",kind=\"sni\",listener=\"sni 127.0.0.21:8443\",status=\"403\"")).isEqualTo(1);
+        assertThat(value(metrics, "meshegress_connections_total", "decision=\"allowed\",kind=\"sni\",listener=\"sni 127.0.0.21:8443\",role=\"default\",status=\"200\"")).isEqualTo(3);
+        assertThat(value(metrics, "meshegress_connections_total", "decision=\"allowed\",kind=\"http\",listener=\"http 127.0.0.21:8080\",role=\"default\",status=\"200\"")).isEqualTo(2);
+        assertThat(value(metrics, "meshegress_connections_total", "decision=\"refused\",kind=\"sni\",listener=\"sni 127.0.0.21:8443\",role=\"default\",status=\"403\"")).isEqualTo(1);
         long sniUp = entries.stream().filter(e -> e.kind().equals("sni")).mapToLong(AccessEntry::bytesUp).sum();
         long sniDown = entries.stream().filter(e -> e.kind().equals("sni")).mapToLong(AccessEntry::bytesDown).sum();
         assertThat(value(metrics, "meshegress_transferred_bytes_total", "direction=\"up\",kind=\"sni\",listener=\"sni 127.0.0.21:8443\"")).isEqualTo(sniUp);

@@ -18,17 +18,32 @@ class AccessLogFuzzTest {
 
     @FuzzTest
     void entries(FuzzedDataProvider data) throws Exception {
-        AccessEntry e = new AccessEntry(Instant.ofEpochMilli(data.consumeLong(0, 4_102_444_800_000L)),
-                data.consumeString(100), data.consumeString(60), data.pickValue(new String[] {"http", "connect", "sni"}),
-                data.consumeBoolean() ? null : data.consumeString(300), data.consumeInt(0, 65535),
-                data.consumeBoolean() ? null : data.consumeString(60), data.pickValue(new String[] {"allowed", "refused"}),
-                data.consumeString(500), data.consumeInt(0, 599), data.consumeBoolean() ? null : data.consumeString(40),
-                data.consumeLong(0, Long.MAX_VALUE), data.consumeLong(0, Long.MAX_VALUE), data.consumeLong(0, 1L << 40));
+        // Consumed in the order of the corpus's first version, the fields added later last.
+        Instant time = Instant.ofEpochMilli(data.consumeLong(0, 4_102_444_800_000L));
+        String listener = data.consumeString(100);
+        String client = data.consumeString(60);
+        String kind = data.pickValue(new String[] {"http", "connect", "sni"});
+        String host = data.consumeBoolean() ? null : data.consumeString(300);
+        int port = data.consumeInt(0, 65535);
+        String resolved = data.consumeBoolean() ? null : data.consumeString(60);
+        String decision = data.pickValue(new String[] {"allowed", "refused"});
+        String reason = data.consumeString(500);
+        int status = data.consumeInt(0, 599);
+        String alert = data.consumeBoolean() ? null : data.consumeString(40);
+        long up = data.consumeLong(0, Long.MAX_VALUE);
+        long down = data.consumeLong(0, Long.MAX_VALUE);
+        long ms = data.consumeLong(0, 1L << 40);
+        String role = data.consumeString(64);
+        String wouldRefuse = data.consumeBoolean() ? null : data.consumeString(300);
+        AccessEntry e = new AccessEntry(time, listener, client, role, kind, host, port, resolved, decision, reason,
+                wouldRefuse, status, alert, up, down, ms);
         String line = AccessLogFormats.json(e);
         assertThat(line).doesNotContain("\n").doesNotContain("\r");
         JsonNode n = JSON.readTree(line);
         assertThat(n.get("reason").asText()).isEqualTo(e.reason());
         assertThat(n.get("client").asText()).isEqualTo(e.client());
+        assertThat(n.get("role").asText()).isEqualTo(e.role());
+        assertThat(n.has("wouldRefuse") ? n.get("wouldRefuse").asText() : null).isEqualTo(e.wouldRefuse());
         assertThat(n.get("host").isNull() ? null : n.get("host").asText()).isEqualTo(e.host());
         assertThat(n.get("bytesUp").asLong()).isEqualTo(e.bytesUp());
         String text = AccessLogFormats.text(e);

@@ -84,7 +84,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     /** The HTTP listener's way of saying no at the connection head: a 403 or 503 naming the rule, then close. */
     static void refuseAtHead(HttpListenerContext context, Channel ch, int status, String reason) {
-        new ConnectionRecord(context.accessLog, context.listenerName, "http", Downstream.of(ch).client())
+        new ConnectionRecord(context.accessLog, context.listenerName, "http", Downstream.of(ch).client(),
+                Downstream.of(ch).role().name())
                 .refused(reason, status, null).finish();
         // From the channel, so the response passes the encoder further down the pipeline.
         LingeringClose.after(ch.writeAndFlush(ErrorResponse.of(HttpResponseStatus.valueOf(status), reason, true)));
@@ -116,7 +117,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         headDeadline.headReceived();
         boolean connect = HttpMethod.CONNECT.equals(req.method());
         HttpExchange x = new HttpExchange(req, new ConnectionRecord(context.accessLog, context.listenerName,
-                connect ? "connect" : "http", downstream.client()));
+                connect ? "connect" : "http", downstream.client(), downstream.role().name()));
         exchange = x;
         if (req.decoderResult().isFailure()) {
             ReferenceCountUtil.release(req);
@@ -289,7 +290,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         state = ClientState.CLOSING;
         String reason = "no complete request head within " + limit;
-        new ConnectionRecord(context.accessLog, context.listenerName, "http", downstream.client())
+        new ConnectionRecord(context.accessLog, context.listenerName, "http", downstream.client(),
+                downstream.role().name())
                 .refused(reason, 408, null).finish();
         LingeringClose.after(ctx.writeAndFlush(ErrorResponse.of(HttpResponseStatus.REQUEST_TIMEOUT, reason, true)));
     }

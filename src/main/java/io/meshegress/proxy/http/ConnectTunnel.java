@@ -20,13 +20,14 @@ final class ConnectTunnel {
 
     static void open(ClientConnection conn, HttpListenerContext context, HttpExchange x) {
         RequestTarget t = x.target;
-        Destination d = new Destination(t.host(), t.port(), Destination.Kind.CONNECT, conn.downstream().client());
+        Destination d = new Destination(t.host(), t.port(), Destination.Kind.CONNECT, conn.downstream());
         // The route table decides once, here, before anything of the tunnel is touched.
         RouteTable.Verdict verdict = context.connector.decide(d);
         if (!verdict.allowed()) {
             conn.fail(x, HttpResponseStatus.FORBIDDEN, verdict.toString(), true);
             return;
         }
+        x.record.wouldRefuse(verdict.wouldRefuse());
         x.connect = true;
         x.requestState = HttpExchange.RequestState.RECEIVED;
         conn.stopParsing();

@@ -46,7 +46,7 @@ final class ExchangeForwarder {
 
     void forward(HttpExchange x) {
         RequestTarget t = x.target;
-        x.destination = new Destination(t.host(), t.port(), Destination.Kind.HTTP, conn.downstream().client());
+        x.destination = new Destination(t.host(), t.port(), Destination.Kind.HTTP, conn.downstream());
         // Decided here, once, whether a pooled connection serves it or a new one is opened.
         x.verdict = context.connector.decide(x.destination);
         if (!x.verdict.allowed()) {
@@ -54,6 +54,7 @@ final class ExchangeForwarder {
             return;
         }
         x.rule = x.verdict.decision().rule();
+        x.record.wouldRefuse(x.verdict.wouldRefuse());
         x.upgrade = ForwardedRequest.rewrite(x.request, t);
         if (context.listener.xForwardedFor()) {
             x.request.headers().add("x-forwarded-for", conn.downstream().client().getAddress().getHostAddress());

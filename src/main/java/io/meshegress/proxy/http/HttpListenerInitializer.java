@@ -37,7 +37,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<SocketChan
         HttpListenerContext context = rt.perListenerKind(HttpListenerContext.class,
                 r -> new HttpListenerContext(r.config().http(), r, r.admission(), r.accessLog()));
         clients.add(ch);
-        Downstream.accept(ch, context.listenerName, "http");
+        Downstream.accept(ch, context.listenerName, "http", rt.routes());
         ClientConnection connection = new ClientConnection(context);
         ch.pipeline()
                 .addLast(new ConnectionHead(context.admission, rt,

@@ -47,8 +47,9 @@ public final class SniListenerInitializer extends ChannelInitializer<SocketChann
             return;
         }
         clients.add(ch);
-        Downstream downstream = Downstream.accept(ch, listenerName, "sni");
-        ConnectionRecord record = new ConnectionRecord(accessLog, listenerName, "sni", downstream.client());
+        Downstream downstream = Downstream.accept(ch, listenerName, "sni", rt.routes());
+        ConnectionRecord record = new ConnectionRecord(accessLog, listenerName, "sni", downstream.client(),
+                downstream.role().name());
         SniRouter router = new SniRouter(rt, record, listener.upstreamPort());
         ch.pipeline()
                 .addLast(new ConnectionHead(admission, rt, (c, status, reason) -> {

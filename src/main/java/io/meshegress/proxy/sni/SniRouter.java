@@ -9,6 +9,7 @@ import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.ProxyRuntime;
 import io.meshegress.proxy.Refusal;
 import io.meshegress.proxy.Relay;
+import io.meshegress.proxy.RouteTable;
 import io.meshegress.proxy.UpstreamConnector;
 import io.meshegress.proxy.UpstreamOutcome;
 import io.meshegress.text.Quote;
@@ -95,9 +96,14 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
         if (host.isEmpty()) {
             return refused(ctx, Refusal.NAME_INVALID, invalidNameReason(hostname), 400, TlsAlert.UNRECOGNIZED_NAME);
         }
-        InetSocketAddress client = Downstream.of(ctx.channel()).client();
-        return connector.open(new Destination(host.get(), upstreamPort, Destination.Kind.SNI, client),
-                ctx.channel().eventLoop());
+        Destination d = new Destination(host.get(), upstreamPort, Destination.Kind.SNI, Downstream.of(ctx.channel()));
+        RouteTable.Verdict verdict = connector.decide(d);
+        if (!verdict.allowed()) {
+            return ctx.executor().newSucceededFuture(new UpstreamOutcome.Refused(verdict.refusal(), verdict.toString(),
+                    null));
+        }
+        record.wouldRefuse(verdict.wouldRefuse());
+        return connector.open(d, verdict, ctx.channel().eventLoop());
     }
 
     /** The refusal reason for a server_name that is no host name (pure, for the fuzz test too). */

@@ -1,0 +1,140 @@
+package io.meshegress.policy;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The name and port rules one group of clients lives by: its own allow-list (and deny-list), its mode, and
+ * optionally narrower CONNECT ports. The default role serves every client that matches no named role; it is
+ * {@code policy.allow} plus the hosts and ports of {@code mesh.destinations}. Immutable.
+ */
+public final class Role {
+    public static final String DEFAULT = "default";
+
+    /** One allow entry: where it came from, and the ports it opens (null: any port). */
+    private record AllowRule(String origin, List<Integer> ports) {
+    }
+
+    private final String name;
+    private final String path;
+    private final List<Cidr> clients;
+    private final HostMatcher<AllowRule> allow = new HostMatcher<>();
+    private final HostMatcher<String> deny = new HostMatcher<>();
+    private final boolean allowAll;
+    private final PolicyMode mode;
+    private final List<Integer> connectPorts;
+
+    private Role(String name, String path, List<Cidr> clients, PolicyMode mode, List<Integer> connectPorts,
+                 boolean emptyAllowsAll, List<HostPattern> allowPatterns, List<HostPattern> denyPatterns,
+                 List<EgressPolicy.DestinationRule> destinations) {
+        this.name = name;
+        this.path = path;
+        this.clients = List.copyOf(clients);
+        this.mode = mode;
+        this.connectPorts = connectPorts == null ? null : List.copyOf(connectPorts);
+        for (int i = 0; i < allowPatterns.size(); i++) {
+            allow.add(allowPatterns.get(i), new AllowRule(path + ".allow[" + i + "] \"" + allowPatterns.get(i) + "\"",
+                    null));
+        }
+        for (int i = 0; i < destinations.size(); i++) {
+            for (HostPattern p : destinations.get(i).hosts()) {
+                allow.add(p, new AllowRule("mesh.destinations[" + i + "] \"" + p + "\"", destinations.get(i).ports()));
+            }
+        }
+        for (int i = 0; i < denyPatterns.size(); i++) {
+            deny.add(denyPatterns.get(i), path + ".deny[" + i + "] \"" + denyPatterns.get(i) + "\"");
+        }
+        this.allowAll = emptyAllowsAll && allow.isEmpty();
+    }
+
+    /** The default role: policy.allow and mesh.destinations; both empty allow every host (as ever). */
+    public static Role byDefault(List<HostPattern> allow, List<EgressPolicy.DestinationRule> destinations,
+                                 PolicyMode mode) {
+        return new Role(DEFAULT, "policy", List.of(), mode, null, true, allow, List.of(), destinations);
+    }
+
+    /**
+     * The role at {@code policy.roles[index]}. Its allow-list is its own: an empty one allows nothing (so a new
+     * role in report mode logs everything its clients reach), and mesh.destinations do not widen it.
+     *
+     * @param connectPorts the CONNECT ports of its clients, or null for http.connectPorts
+     */
+    public static Role named(int index, String name, List<Cidr> clients, List<HostPattern> allow,
+                             List<HostPattern> deny, PolicyMode mode, List<Integer> connectPorts) {
+        return new Role(name, "policy.roles[" + index + "]", clients, mode, connectPorts, false, allow, deny,
+                List.of());
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Where it is written: {@code policy} for the default role, {@code policy.roles[i]} for a named one. */
+    public String path() {
+        return path;
+    }
+
+    public List<Cidr> clients() {
+        return clients;
+    }
+
+    public PolicyMode mode() {
+        return mode;
+    }
+
+    /** The role's CONNECT ports, if it narrows http.connectPorts. */
+    public Optional<List<Integer>> connectPorts() {
+        return Optional.ofNullable(connectPorts);
+    }
+
+    /** The client CIDR of this role that holds {@code client}, if any. */
+    Optional<Cidr> holding(java.net.InetAddress client) {
+        for (Cidr c : clients) {
+            if (c.contains(client)) {
+                return Optional.of(c);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The role's own name rules (the global deny is asked before, by EgressPolicy). */
+    Decision checkName(String host, int port) {
+        List<String> denied = deny.matches(host);
+        if (!denied.isEmpty()) {
+            return Decision.refuse(denied.get(0));
+        }
+        if (allowAll) {
+            return Decision.allow("policy.allow (empty, and no mesh.destinations: every host)");
+        }
+        List<AllowRule> rules = allow.matches(host);
+        if (rules.isEmpty()) {
+            return Decision.refuse(path + ".allow (" + host + (name.equals(DEFAULT)
+                    ? " matches no allow pattern or mesh destination)" : " matches no allow pattern of role " + name + ")"));
+        }
+        for (AllowRule r : rules) {
+            if (r.ports() == null || r.ports().contains(port)) {
+                return Decision.allow(r.origin());
+            }
+        }
+        return Decision.refuse(rules.get(0).origin() + " (port " + port + " is not one of its ports "
+                + rules.get(0).ports() + ")");
+    }
+
+    /** The mesh destination of this role that lists this port for this host, if any. */
+    Optional<String> destinationListingPort(String host, int port) {
+        if (!deny.matches(host).isEmpty()) {
+            return Optional.empty();
+        }
+        for (AllowRule r : allow.matches(host)) {
+            if (r.ports() != null && r.ports().contains(port)) {
+                return Optional.of(r.origin());
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
