@@ -52,6 +52,7 @@ public final class Main implements Runnable {
         commands.put("run", RunCommand::new);
         commands.put("check", CheckCommand::new);
         commands.put("istio", IstioCommand::new);
+        commands.put("learn", LearnCommand::new);
         commands.put("help", CommandLine.HelpCommand::new);
         Supplier<Object> only = args.length > 0 && !args[0].equals("help") ? commands.get(args[0]) : null;
         if (only != null) {

@@ -1,0 +1,113 @@
+package io.meshegress.learn;
+
+import io.meshegress.config.ConfigLoader;
+import io.meshegress.config.EgressConfig;
+import io.meshegress.policy.Cidr;
+import io.meshegress.policy.HostPattern;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Writes the learned allow-lists as a {@code policy:} section that replaces the config's: the config's global
+ * rules and roles (clients, deny, connectPorts) as they are, each role's allow-list as learned, every mode set
+ * to enforce. The result is valid config, and {@code check} accepts the file with it pasted in.
+ */
+public final class ProposalYaml {
+    /**
+     * An empty allow-list means "every host" for the default role, so a default role that reached nothing keeps
+     * one name that can never resolve (RFC 2606 reserves .invalid).
+     */
+    static final String NOTHING = "nothing.invalid";
+
+    private ProposalYaml() {
+    }
+
+    public static String render(EgressConfig config, String configName, TrafficProfile profile, int collapseAbove,
+                                long minCount) {
+        StringBuilder y = new StringBuilder();
+        y.append("# mesh-egress learn: ").append(profile.summary()).append(".\n");
+        y.append("# Replace the policy section of ").append(configName).append(" with this, review every entry, ")
+                .append("then `mesh-egress check -c FILE`.\n");
+        Map<String, TreeMap<String, TrafficProfile.HostUse>> seen = profile.byRole();
+        EgressConfig.Policy p = config.policy();
+        y.append("policy:\n");
+        y.append("  mode: enforce").append(p.mode() == io.meshegress.policy.PolicyMode.REPORT ? "  # was report" : "")
+                .append('\n');
+        appendAllow(y, "  ", seen.get("default"), collapseAbove, minCount, true);
+        appendPatterns(y, "  ", "deny", p.deny());
+        if (!sameCidrs(p.denyNetworks(), ConfigLoader.DEFAULT_DENY_NETWORKS)) {
+            y.append("  denyNetworks: ").append(cidrs(p.denyNetworks())).append('\n');
+        }
+        if (!p.clients().isEmpty()) {
+            y.append("  clients: ").append(cidrs(p.clients())).append('\n');
+        }
+        Set<String> unknown = new TreeSet<>(seen.keySet());
+        unknown.remove("default");
+        if (!p.roles().isEmpty()) {
+            y.append("  roles:\n");
+            for (EgressConfig.Role r : p.roles()) {
+                unknown.remove(r.name());
+                y.append("    - name: ").append(r.name()).append('\n');
+                y.append("      clients: ").append(cidrs(r.clients())).append('\n');
+                y.append("      mode: enforce").append(r.mode() == io.meshegress.policy.PolicyMode.REPORT
+                        ? "  # was report" : "").append('\n');
+                appendAllow(y, "      ", seen.get(r.name()), collapseAbove, minCount, false);
+                appendPatterns(y, "      ", "deny", r.deny());
+                if (r.connectPorts() != null) {
+                    y.append("      connectPorts: ").append(r.connectPorts()).append('\n');
+                }
+            }
+        }
+        for (String role : unknown) {
+            // Not in the config (a log from another config?): its hosts are shown, but no role can be written
+            // without its clients.
+            y.append("# role ").append(role).append(" is in the logs but not in ").append(configName)
+                    .append("; it reached:\n");
+            for (AllowListProposal.Entry e : AllowListProposal.propose(seen.get(role), collapseAbove, minCount)) {
+                y.append("#   ").append(e.pattern()).append("  (").append(e.evidence()).append(")\n");
+            }
+        }
+        return y.toString();
+    }
+
+    private static void appendAllow(StringBuilder y, String indent, TreeMap<String, TrafficProfile.HostUse> hosts,
+                                    int collapseAbove, long minCount, boolean emptyMeansAll) {
+        List<AllowListProposal.Entry> entries = hosts == null ? List.of()
+                : AllowListProposal.propose(hosts, collapseAbove, minCount);
+        long dropped = hosts == null ? 0 : AllowListProposal.belowMinCount(hosts, minCount);
+        String left = dropped == 0 ? "" : "  # " + dropped + (dropped == 1 ? " host" : " hosts") + " seen fewer than "
+                + minCount + " times left out";
+        if (entries.isEmpty() && !emptyMeansAll) {
+            y.append(indent).append("allow: []  # no traffic: nothing allowed").append(left.replace("  #", ";"))
+                    .append('\n');
+            return;
+        }
+        y.append(indent).append("allow:").append(left).append('\n');
+        if (entries.isEmpty()) {
+            y.append(indent).append("  - \"").append(NOTHING).append("\"  # no traffic: an empty list would ")
+                    .append("allow every host, and this name never resolves\n");
+            return;
+        }
+        for (AllowListProposal.Entry e : entries) {
+            y.append(indent).append("  - \"").append(e.pattern()).append("\"  # ").append(e.evidence()).append('\n');
+        }
+    }
+
+    private static void appendPatterns(StringBuilder y, String indent, String key, List<HostPattern> patterns) {
+        if (!patterns.isEmpty()) {
+            y.append(indent).append(key).append(": [").append(String.join(", ",
+                    patterns.stream().map(p -> "\"" + p + "\"").toList())).append("]\n");
+        }
+    }
+
+    private static String cidrs(List<Cidr> list) {
+        return "[" + String.join(", ", list.stream().map(c -> "\"" + c + "\"").toList()) + "]";
+    }
+
+    private static boolean sameCidrs(List<Cidr> list, List<String> texts) {
+        return list.stream().map(Cidr::toString).toList().equals(texts);
+    }
+}
