@@ -5,7 +5,7 @@ import collections
 import statistics
 import sys
 
-ORDER = ["direct", "mesh-egress", "mesh-egress@base", "mesh-egress (java -jar)", "mesh-egress (bin/mesh-egress)", "nginx", "haproxy", "squid"]
+ORDER = ["direct", "mesh-egress", "mesh-egress@base", "mesh-egress+pp", "mesh-egress (java -jar)", "mesh-egress (bin/mesh-egress)", "nginx", "haproxy", "squid"]
 SPEC = {  # workload: (primary metric, higher is better, unit, cpu metric, cpu unit)
     "W1": ("req/s", True, "req/s", "cpu_us_per_req", "CPU µs/req"),
     "W2": ("gbit/s", True, "Gbit/s", "cpu_s_per_gib", "CPU s/GiB"),

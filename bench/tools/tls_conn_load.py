@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """W3 load: a new TLS connection per 1 KiB request, for a fixed time, from a few threads.
 
-Usage: tls_conn_load.py HOST PORT SNI SECONDS THREADS
+Usage: tls_conn_load.py HOST PORT SNI SECONDS THREADS [PROXY_PORT]
+With PROXY_PORT each connection opens with a PROXY protocol v1 header naming that destination port (as a
+sidecar's Envoy would), for a listener with proxyProtocol: required and upstreamPort: header.
 Prints: connections/s, p50 and p99 latency (ms) of connect + handshake + request + response, errors.
 Bounded: stops after SECONDS.
 """
@@ -12,6 +14,7 @@ import threading
 import time
 
 host, port, sni, seconds, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
+proxy_port = int(sys.argv[6]) if len(sys.argv) > 6 else 0
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
@@ -29,6 +32,9 @@ def worker():
         t0 = time.monotonic()
         try:
             with socket.create_connection((host, port), timeout=10) as raw:
+                if proxy_port:
+                    src, sport = raw.getsockname()[:2]
+                    raw.sendall(b"PROXY TCP4 %s %s %d %d\r\n" % (src.encode(), host.encode(), sport, proxy_port))
                 with ctx.wrap_socket(raw, server_hostname=sni) as s:
                     s.sendall(request)
                     got = 0
