@@ -131,7 +131,12 @@ final class CheckCommand implements Callable<Integer> {
             if (l instanceof EgressConfig.HttpListener http) {
                 how = " (CONNECT to ports " + http.connectPorts() + ")";
             } else if (l instanceof EgressConfig.SniListener s) {
-                how = " -> upstream port " + s.upstreamPort() + (s.upstreamPortIsOwnPort() ? " (its own port)" : "");
+                how = s.upstreamPortFromHeader() ? " -> the upstream port each PROXY header names (one listener for "
+                        + "every TLS port)" : " -> upstream port " + s.upstreamPort()
+                        + (s.upstreamPortIsOwnPort() ? " (its own port)" : "");
+                if (s.proxyProtocol().required()) {
+                    how += ", PROXY protocol required from " + s.proxyProtocol().trustedSources();
+                }
             }
             out.println("  " + l.kind() + " " + l.listen() + how);
         }
@@ -150,8 +155,9 @@ final class CheckCommand implements Callable<Integer> {
         out.println("  clients: " + (p.clients().isEmpty() ? "any" : p.clients()));
         out.println("  mode: " + p.mode().word() + " (default role)");
         for (EgressConfig.Role r : p.roles()) {
-            out.println("  role " + r.name() + ": clients " + r.clients() + ", allow "
-                    + (r.allow().isEmpty() ? "nothing" : r.allow()) + (r.deny().isEmpty() ? "" : ", deny " + r.deny())
+            out.println("  role " + r.name() + ": clients " + shortList(r.clients()) + ", allow "
+                    + (r.allow().isEmpty() ? "nothing" : shortList(r.allow()))
+                    + (r.deny().isEmpty() ? "" : ", deny " + shortList(r.deny()))
                     + ", mode " + r.mode().word()
                     + (r.connectPorts() == null ? "" : ", CONNECT to ports " + r.connectPorts()));
         }
@@ -167,12 +173,27 @@ final class CheckCommand implements Callable<Integer> {
                 + (cfg.resolver().hosts().isEmpty() ? "" : ", " + cfg.resolver().hosts().size() + " static hosts"));
     }
 
+    /** A list as [a, b, c], or its first eight and how many more (a role may list hundreds of patterns). */
+    private static String shortList(List<?> items) {
+        if (items.size() <= 8) {
+            return items.toString();
+        }
+        String first = items.subList(0, 8).toString();
+        return first.substring(0, first.length() - 1) + ", ... " + (items.size() - 8) + " more]";
+    }
+
     /**
      * For each listener, the route table's own verdict, printed in the access log's words: {@code allowed by RULE},
      * or the refusal reason as the proxy logs it. An IP literal also meets the address rules (no DNS needed).
      */
     private static void explain(EgressConfig cfg, RouteTable routes, InetAddress client, Target t, PrintWriter out) {
         for (EgressConfig.SniListener s : cfg.sni()) {
+            if (s.upstreamPortFromHeader()) {
+                int port = t.port == null ? 443 : t.port;
+                out.println(t.display(port) + " via sni " + s.listen() + " (port " + port + " from the PROXY header): "
+                        + verdict(cfg, routes, client, Destination.Kind.SNI, t.host, port));
+                continue;
+            }
             if (t.port != null && t.port != s.upstreamPort()) {
                 out.println(t.display(t.port) + " via sni " + s.listen() + ": not reachable (this listener always "
                         + "connects to port " + s.upstreamPort() + ")");

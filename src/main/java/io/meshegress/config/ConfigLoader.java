@@ -120,11 +120,46 @@ public final class ConfigLoader extends YamlValueReader {
         if (root.isExplicitNull("http")) {
             return null;
         }
-        Fields f = fields(root.mappingOrEmpty("http"), "listen", "connectPorts", "xForwardedFor");
+        Fields f = fields(root.mappingOrEmpty("http"), "listen", "connectPorts", "xForwardedFor", "proxyProtocol",
+                "trustedSources", "connectSniCheck", "echPolicy");
         ListenAddress listen = f.has("listen") ? listen(f.get("listen")) : defaultListen(f, "0.0.0.0:8080");
         List<Integer> connectPorts = f.has("connectPorts") ? list(f.get("connectPorts"), this::port) : List.of(443, 563);
         boolean xff = f.has("xForwardedFor") && bool(f.get("xForwardedFor"));
-        return new EgressConfig.HttpListener(listen, connectPorts, xff);
+        boolean sniCheck = f.has("connectSniCheck") && bool(f.get("connectSniCheck"));
+        EgressConfig.EchPolicy ech = EgressConfig.EchPolicy.ALLOW;
+        if (f.has("echPolicy")) {
+            String v = string(f.get("echPolicy"));
+            ech = switch (v) {
+                case "allow" -> EgressConfig.EchPolicy.ALLOW;
+                case "refuse" -> EgressConfig.EchPolicy.REFUSE;
+                default -> throw at(f.get("echPolicy"), Quote.shortly(v) + " is not allow or refuse");
+            };
+        }
+        return new EgressConfig.HttpListener(listen, connectPorts, xff, proxyProtocol(f), sniCheck, ech);
+    }
+
+    /** proxyProtocol (off | required) and trustedSources of a listener; required needs trusted sources. */
+    private EgressConfig.ProxyProtocol proxyProtocol(Fields f) throws ConfigException {
+        boolean required = false;
+        if (f.has("proxyProtocol")) {
+            String v = string(f.get("proxyProtocol"));
+            required = switch (v) {
+                case "off" -> false;
+                case "required" -> true;
+                default -> throw at(f.get("proxyProtocol"), Quote.shortly(v) + " is not off or required (the PROXY "
+                        + "protocol forbids guessing whether a header is there, so there is no optional)");
+            };
+        }
+        List<Cidr> trusted = f.has("trustedSources") ? list(f.get("trustedSources"), this::cidr) : List.of();
+        if (required && trusted.isEmpty()) {
+            throw at(f.has("trustedSources") ? f.get("trustedSources") : f.get("proxyProtocol"), "proxyProtocol: "
+                    + "required needs trustedSources (the peers that may name the client; a header from anyone "
+                    + "else is refused)");
+        }
+        if (!required && !trusted.isEmpty()) {
+            throw at(f.get("trustedSources"), "trustedSources needs proxyProtocol: required");
+        }
+        return required ? new EgressConfig.ProxyProtocol(true, trusted) : EgressConfig.ProxyProtocol.OFF;
     }
 
     private ListenAddress defaultListen(Fields f, String text) throws ConfigException {
@@ -150,16 +185,24 @@ public final class ConfigLoader extends YamlValueReader {
             return List.of(new EgressConfig.SniListener(listen, 443, false));
         }
         return list(root.get("sni"), node -> {
-            Fields f = fields(node, "listen", "upstreamPort");
+            Fields f = fields(node, "listen", "upstreamPort", "proxyProtocol", "trustedSources");
             if (!f.has("listen")) {
                 throw at(node, "listen is required for an sni listener (e.g. listen: \"0.0.0.0:8443\")");
             }
             ListenAddress listen = listen(f.get("listen"));
+            EgressConfig.ProxyProtocol proxyProtocol = proxyProtocol(f);
+            if (f.has("upstreamPort") && "header".equals(f.get("upstreamPort") instanceof YamlNode.Scalar s ? s.text() : null)) {
+                if (!proxyProtocol.required()) {
+                    throw at(f.get("upstreamPort"), "header needs proxyProtocol: required (the port comes from the "
+                            + "PROXY protocol header)");
+                }
+                return new EgressConfig.SniListener(listen, 0, false, true, proxyProtocol);
+            }
             if (f.has("upstreamPort")) {
                 int upstream = port(f.get("upstreamPort"));
-                return new EgressConfig.SniListener(listen, upstream, upstream == listen.port());
+                return new EgressConfig.SniListener(listen, upstream, upstream == listen.port(), false, proxyProtocol);
             }
-            return new EgressConfig.SniListener(listen, listen.port(), true);
+            return new EgressConfig.SniListener(listen, listen.port(), true, false, proxyProtocol);
         });
     }
 
@@ -244,8 +287,15 @@ public final class ConfigLoader extends YamlValueReader {
         String image = "mesh-egress:" + io.meshegress.Version.VERSION;
         int replicas = 2;
         int maxReplicas = 10;
+        String proxyProtocol = EgressConfig.Proxy.OFF;
         if (f.has("proxy")) {
-            Fields p = fields(f.get("proxy"), "addresses", "image", "replicas", "maxReplicas");
+            Fields p = fields(f.get("proxy"), "addresses", "image", "replicas", "maxReplicas", "proxyProtocol");
+            if (p.has("proxyProtocol")) {
+                proxyProtocol = string(p.get("proxyProtocol"));
+                if (!List.of("off", "v1", "v2").contains(proxyProtocol)) {
+                    throw at(p.get("proxyProtocol"), Quote.shortly(proxyProtocol) + " is not off, v1 or v2");
+                }
+            }
             if (p.has("addresses")) {
                 addresses = list(p.get("addresses"), n -> parseScalar(n, ConfigLoader::ipAddress));
             }
@@ -294,7 +344,8 @@ public final class ConfigLoader extends YamlValueReader {
                 return new EgressConfig.Destination(hosts, httpPorts, tlsPorts);
             });
         }
-        return new EgressConfig.Mesh(namespace, new EgressConfig.Proxy(addresses, image, replicas, maxReplicas), exportTo,
+        return new EgressConfig.Mesh(namespace, new EgressConfig.Proxy(addresses, image, replicas, maxReplicas,
+                proxyProtocol), exportTo,
                 destinations);
     }
 

@@ -80,10 +80,15 @@ public record EgressConfig(
      * The forward-proxy listener: CONNECT and plain HTTP. {@code xForwardedFor} (an extension, off by default)
      * adds the client's address to forwarded requests; egress usually must not leak pod addresses.
      */
-    public record HttpListener(ListenAddress listen, List<Integer> connectPorts, boolean xForwardedFor)
+    public record HttpListener(ListenAddress listen, List<Integer> connectPorts, boolean xForwardedFor,
+                               ProxyProtocol proxyProtocol, boolean connectSniCheck, EchPolicy echPolicy)
             implements Listener {
         public HttpListener {
             connectPorts = List.copyOf(connectPorts);
+        }
+
+        public HttpListener(ListenAddress listen, List<Integer> connectPorts, boolean xForwardedFor) {
+            this(listen, connectPorts, xForwardedFor, ProxyProtocol.OFF, false, EchPolicy.ALLOW);
         }
 
         @Override
@@ -92,12 +97,33 @@ public record EgressConfig(
         }
     }
 
+    /** (Extension) {@code http.echPolicy}: what a CONNECT tunnel does with an Encrypted Client Hello. */
+    public enum EchPolicy { ALLOW, REFUSE }
+
+    /**
+     * (Extension) PROXY protocol on a listener: off, or required on every connection, from {@code trustedSources}
+     * only (a header names the client, so only peers trusted to name it may send one).
+     */
+    public record ProxyProtocol(boolean required, List<Cidr> trustedSources) {
+        public static final ProxyProtocol OFF = new ProxyProtocol(false, List.of());
+
+        public ProxyProtocol {
+            trustedSources = List.copyOf(trustedSources);
+        }
+    }
+
     /**
      * A TLS passthrough listener. {@code upstreamPort} is already resolved: the configured one, or the
-     * listener's own port when the file omits it.
+     * listener's own port when the file omits it; with {@code upstreamPortFromHeader} (upstreamPort: header)
+     * every connection's PROXY header gives it, and {@code upstreamPort} is 0.
      */
-    public record SniListener(ListenAddress listen, int upstreamPort, boolean upstreamPortIsOwnPort)
-            implements Listener {
+    public record SniListener(ListenAddress listen, int upstreamPort, boolean upstreamPortIsOwnPort,
+                              boolean upstreamPortFromHeader, ProxyProtocol proxyProtocol) implements Listener {
+
+        public SniListener(ListenAddress listen, int upstreamPort, boolean upstreamPortIsOwnPort) {
+            this(listen, upstreamPort, upstreamPortIsOwnPort, false, ProxyProtocol.OFF);
+        }
+
         @Override
         public String kind() {
             return "sni";
@@ -199,7 +225,11 @@ public record EgressConfig(
      * Where the proxy runs. With {@code addresses}, outside the cluster at those IPs; without, as an in-cluster
      * Deployment of {@code image} (extensions: image, replicas, maxReplicas).
      */
-    public record Proxy(List<InetAddress> addresses, String image, int replicas, int maxReplicas) {
+    public record Proxy(List<InetAddress> addresses, String image, int replicas, int maxReplicas,
+                        String proxyProtocol) {
+        /** {@code proxyProtocol}: the sidecars write no header. */
+        public static final String OFF = "off";
+
         public Proxy {
             addresses = List.copyOf(addresses);
         }

@@ -84,6 +84,9 @@ public final class ManifestGenerator {
             out.add(endpoints());
             out.addAll(endpointSlices());
         }
+        if (!config.mesh().proxy().proxyProtocol().equals(EgressConfig.Proxy.OFF)) {
+            out.add(proxyProtocolRule());
+        }
         Map<String, Integer> used = new HashMap<>();
         List<EgressConfig.Destination> destinations = config.mesh().destinations();
         for (int i = 0; i < destinations.size(); i++) {
@@ -252,6 +255,24 @@ public final class ManifestGenerator {
         resource.put("name", "cpu");
         resource.putObject("target").put("type", "Utilization").put("averageUtilization", 70);
         return h;
+    }
+
+    /**
+     * The sidecars write a PROXY header (the pod's address and the original destination port) before anything
+     * else toward the proxy Service. The header goes in clear before the TLS bytes, so the sidecar must not wrap
+     * the connection in its own mTLS: the proxy is not in the mesh (its pods are not injected) and reads the
+     * header itself.
+     */
+    private ObjectNode proxyProtocolRule() {
+        ObjectNode dr = object("networking.istio.io/v1", "DestinationRule", NAME + "-proxy-protocol");
+        ObjectNode spec = dr.putObject("spec");
+        spec.put("host", proxyHost());
+        ObjectNode policy = spec.putObject("trafficPolicy");
+        policy.putObject("tls").put("mode", "DISABLE");
+        policy.putObject("proxyProtocol").put("version",
+                config.mesh().proxy().proxyProtocol().toUpperCase(java.util.Locale.ROOT));
+        exportTo(spec);
+        return dr;
     }
 
     // ---- per destination --------------------------------------------------------------------

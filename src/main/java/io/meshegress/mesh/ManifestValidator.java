@@ -78,7 +78,8 @@ public final class ManifestValidator {
             for (JsonNode crd : yaml.readValues(parser, JsonNode.class).readAll()) {
                 String group = crd.path("spec").path("group").asText();
                 String kind = crd.path("spec").path("names").path("kind").asText();
-                if (!group.equals("networking.istio.io") || !(kind.equals("ServiceEntry") || kind.equals("VirtualService"))) {
+                if (!group.equals("networking.istio.io") || !(kind.equals("ServiceEntry") || kind.equals("VirtualService")
+                        || kind.equals("DestinationRule"))) {
                     continue;
                 }
                 for (JsonNode version : crd.path("spec").path("versions")) {

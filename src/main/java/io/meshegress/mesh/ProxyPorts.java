@@ -29,6 +29,8 @@ public final class ProxyPorts {
 
     /** The Service ports for every destination port, or the first problem as a located config error. */
     public static List<ProxyPort> plan(EgressConfig config) throws ConfigException {
+        boolean headers = !config.mesh().proxy().proxyProtocol().equals(EgressConfig.Proxy.OFF);
+        EgressConfig.SniListener headerListener = headers ? headerListener(config) : null;
         Map<Integer, ProxyPort> byPort = new TreeMap<>();
         Map<Integer, String> firstUse = new TreeMap<>();
         List<EgressConfig.Destination> destinations = config.mesh().destinations();
@@ -41,13 +43,20 @@ public final class ProxyPorts {
                     throw config.source().error(key, "port " + p + " is plain HTTP but the http listener is off "
                             + "(http: null); turn it on or remove the port");
                 }
+                if (headers && !config.http().proxyProtocol().required()) {
+                    throw config.source().error("mesh.proxy.proxyProtocol", "the sidecars then write a PROXY header "
+                            + "on every port of the proxy Service (a DestinationRule has no per-port setting), and "
+                            + key + " is plain HTTP; set http.proxyProtocol: required (with trustedSources)");
+                }
                 add(config, byPort, firstUse, key, new ProxyPort("http-" + p, p, config.http().listen().port(),
                         Protocol.HTTP));
             }
             for (int j = 0; j < d.tls().size(); j++) {
                 int q = d.tls().get(j);
                 String key = "mesh.destinations[" + i + "].tls[" + j + "]";
-                EgressConfig.SniListener listener = config.sni().stream().filter(s -> s.upstreamPort() == q)
+                // With PROXY headers every TLS port goes to the one listener that takes the port from them.
+                EgressConfig.SniListener listener = headers ? headerListener : config.sni().stream()
+                        .filter(s -> s.upstreamPort() == q && !s.upstreamPortFromHeader())
                         .findFirst().orElseThrow(() -> config.source().error(key, "TLS port " + q
                                 + " has no sni listener whose upstream port is " + q + "; add one, e.g. "
                                 + suggestion(config, q)));
@@ -58,6 +67,13 @@ public final class ProxyPorts {
         List<ProxyPort> ports = new ArrayList<>(byPort.values());
         ports.sort(Comparator.comparing(ProxyPort::protocol).thenComparingInt(ProxyPort::port));
         return List.copyOf(ports);
+    }
+
+    private static EgressConfig.SniListener headerListener(EgressConfig config) throws ConfigException {
+        return config.sni().stream().filter(EgressConfig.SniListener::upstreamPortFromHeader).findFirst()
+                .orElseThrow(() -> config.source().error("mesh.proxy.proxyProtocol", "every TLS port then goes to one "
+                        + "sni listener that takes the port from the PROXY header; add sni: [{listen: \"0.0.0.0:8443\", "
+                        + "proxyProtocol: required, trustedSources: [POD_CIDR], upstreamPort: header}]"));
     }
 
     private static void add(EgressConfig config, Map<Integer, ProxyPort> byPort, Map<Integer, String> firstUse,

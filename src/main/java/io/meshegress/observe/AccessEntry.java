@@ -9,11 +9,12 @@ import java.time.Instant;
  *               policy, 400 not a usable ClientHello, 408 ClientHello too slow, 502 unresolvable or unreachable,
  *               504 upstream connect timeout), so one dashboard serves every listener
  * @param alert  the TLS alert sent (sni only), or null
+ * @param peer   the TCP peer when a PROXY protocol header named the client; else null
  * @param role   the client's role ({@code default}: in no named role)
  * @param wouldRefuse what enforce mode would have refused, when report mode let an allowed connection through;
  *               else null
  */
-public record AccessEntry(Instant time, String listener, String client, String role, String kind, String host,
+public record AccessEntry(Instant time, String listener, String client, String peer, String role, String kind, String host,
                           int port, String resolved, String decision, String reason, String wouldRefuse,
                           int status, String alert,
                           long bytesUp, long bytesDown, long durationMs) {

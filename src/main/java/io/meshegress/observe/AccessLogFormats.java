@@ -38,6 +38,9 @@ public final class AccessLogFormats {
         g.writeStringField("time", e.time().toString());
         g.writeStringField("listener", e.listener());
         g.writeStringField("client", e.client());
+        if (e.peer() != null) {
+            g.writeStringField("peer", e.peer());
+        }
         g.writeStringField("role", e.role());
         g.writeStringField("kind", e.kind());
         g.writeStringField("host", e.host());
@@ -60,7 +63,7 @@ public final class AccessLogFormats {
 
     /**
      * {@code time client kind host:port status decision "reason" resolved up down ms listener role=ROLE
-     * [would-refuse="reason"]}. Every field is
+     * [peer=IP:PORT] [would-refuse="reason"]}. Every field is
      * one line of visible text: control characters (which a reason may carry from a client, an upstream or a DNS
      * answer) are escaped, so no value can forge a line or drive a terminal.
      */
@@ -70,6 +73,7 @@ public final class AccessLogFormats {
                 + visible(e.reason()).replace('"', '\'') + "\" " + (e.resolved() == null ? "-" : visible(e.resolved()))
                 + " up=" + e.bytesUp() + " down=" + e.bytesDown() + " " + e.durationMs() + "ms "
                 + visible(e.listener()).replace(' ', ':') + " role=" + visible(e.role())
+                + (e.peer() == null ? "" : " peer=" + visible(e.peer()))
                 + (e.wouldRefuse() == null ? "" : " would-refuse=\"" + visible(e.wouldRefuse()).replace('"', '\'') + "\"");
     }
 

@@ -15,6 +15,7 @@ public final class ConnectionRecord {
     private final String kind;
     private final String client;
     private final String role;
+    private final String peer;
     private String wouldRefuse;
     private String host;
     private int port;
@@ -28,10 +29,15 @@ public final class ConnectionRecord {
     private boolean finished;
     private boolean tunnel;
 
-    /** @param role the client's role ({@code default} when it is in none) */
-    public ConnectionRecord(AccessLog log, String listener, String kind, InetSocketAddress client, String role) {
+    /**
+     * @param role the client's role ({@code default} when it is in none)
+     * @param peer the TCP peer when a PROXY header named the client; else null
+     */
+    public ConnectionRecord(AccessLog log, String listener, String kind, InetSocketAddress client, String role,
+                            InetSocketAddress peer) {
         this.log = log;
         this.role = role;
+        this.peer = peer == null ? null : peer.getAddress().getHostAddress() + ":" + peer.getPort();
         this.listener = listener;
         this.kind = kind;
         this.client = client == null ? "" : client.getAddress().getHostAddress() + ":" + client.getPort();
@@ -99,7 +105,7 @@ public final class ConnectionRecord {
             log.tunnelClosed(listener);
         }
         long ms = (System.nanoTime() - startNanos) / 1_000_000;
-        log.log(new AccessEntry(start, listener, client, role, kind, host, port, resolved,
+        log.log(new AccessEntry(start, listener, client, peer, role, kind, host, port, resolved,
                 allowed ? "allowed" : "refused", reason, allowed ? wouldRefuse : null, status, alert, bytesUp,
                 bytesDown, ms));
     }

@@ -119,6 +119,24 @@ public final class ProxyMetrics {
                 + "reading a byte").tag("reason", reason).register(registry).increment();
     }
 
+    /**
+     * One PROXY protocol header on a listener that requires them.
+     *
+     * @param result proxy (a client named), local (a health check), untrusted, missing, malformed, slow
+     */
+    public void proxyHeader(String listener, String result) {
+        Counter.builder("meshegress.proxy.protocol.headers").description("PROXY protocol headers by result, on "
+                + "listeners that require them").tag("listener", listener).tag("result", result).register(registry)
+                .increment();
+    }
+
+    /** A CONNECT tunnel's ClientHello carried Encrypted Client Hello; {@code action}: allowed or refused. */
+    public void encryptedClientHello(String listener, String action) {
+        Counter.builder("meshegress.encrypted.client.hello").description("CONNECT tunnels whose ClientHello carried "
+                + "Encrypted Client Hello, by what http.echPolicy did").tag("listener", listener).tag("action", action)
+                .register(registry).increment();
+    }
+
     public void openConnections(Supplier<Number> open) {
         Gauge.builder("meshegress.connections.open", open).description("Client connections held by the proxy "
                 + "listeners now").register(registry);

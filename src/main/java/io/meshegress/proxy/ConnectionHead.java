@@ -22,6 +22,7 @@ public final class ConnectionHead extends ChannelInboundHandlerAdapter {
     private final Admission admission;
     private final ProxyRuntime runtime;
     private final Refuser refuser;
+    private boolean refused;
 
     public ConnectionHead(Admission admission, ProxyRuntime runtime, Refuser refuser) {
         this.admission = admission;
@@ -34,10 +35,24 @@ public final class ConnectionHead extends ChannelInboundHandlerAdapter {
         Optional<Admission.Denial> denial = admission.admit(ctx.channel(), runtime.routes(),
                 runtime.config().limits());
         if (denial.isPresent()) {
+            refused = true;
             refuser.refuse(ctx.channel(), denial.get().status(), denial.get().reason());
             return;
         }
         ctx.fireChannelActive();
         ctx.pipeline().remove(this);
+    }
+
+    /**
+     * Bytes that reach a refused connection (those a PROXY header brought along) are dropped here, so the
+     * listener's handlers behind never act on them.
+     */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (refused) {
+            io.netty.util.ReferenceCountUtil.release(msg);
+        } else {
+            ctx.fireChannelRead(msg);
+        }
     }
 }

@@ -23,6 +23,7 @@ public final class ProxyRuntime {
     private final UpstreamConnector connector;
     private final Admission admission;
     private final AccessLog accessLog;
+    private final ProxyMetrics metrics;
     private final Map<ListenAddress, EgressConfig.SniListener> sni = new LinkedHashMap<>();
     private final ConcurrentHashMap<Class<?>, Object> perListenerKind = new ConcurrentHashMap<>();
 
@@ -32,6 +33,7 @@ public final class ProxyRuntime {
         this.resolver = resolver;
         this.admission = admission;
         this.accessLog = accessLog;
+        this.metrics = metrics;
         this.routes = new RouteTable(config);
         this.connector = new UpstreamConnector(routes, resolver, transport, config.timeouts(), metrics);
         config.sni().forEach(s -> sni.put(s.listen(), s));
@@ -60,6 +62,10 @@ public final class ProxyRuntime {
 
     public AccessLog accessLog() {
         return accessLog;
+    }
+
+    public ProxyMetrics metrics() {
+        return metrics;
     }
 
     /**

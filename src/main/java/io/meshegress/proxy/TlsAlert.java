@@ -1,14 +1,15 @@
-package io.meshegress.proxy.sni;
+package io.meshegress.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
 /**
- * A fatal TLS alert record, the only thing the SNI listener ever says itself: the client learns why the
+ * A fatal TLS alert record, the only thing a TLS-carrying listener or tunnel ever says itself: the client learns why the
  * connection ends instead of seeing a bare reset.
  */
 public enum TlsAlert {
     HANDSHAKE_FAILURE(40, "handshake_failure"),
+    ACCESS_DENIED(49, "access_denied"),
     UNRECOGNIZED_NAME(112, "unrecognized_name");
 
     private final int code;

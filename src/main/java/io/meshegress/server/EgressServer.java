@@ -177,8 +177,8 @@ public final class EgressServer implements AutoCloseable {
         for (EgressConfig.Listener l : config.listeners()) {
             ListenerKey key = new ListenerKey(l.kind(), l.listen());
             if (l instanceof EgressConfig.SniListener sni) {
-                String upstream = sni.upstreamPortIsOwnPort() ? "its own port " + sni.upstreamPort()
-                        : "port " + sni.upstreamPort();
+                String upstream = sni.upstreamPortFromHeader() ? "the port each PROXY header names"
+                        : sni.upstreamPortIsOwnPort() ? "its own port " + sni.upstreamPort() : "port " + sni.upstreamPort();
                 out.add(new ListenerSpec(key, new SniListenerInitializer(sni.listen(), runtime::get, admission,
                         accessLog, clients), key + " (TLS passthrough by server_name to " + upstream + ")"));
             } else if (l instanceof EgressConfig.HttpListener http) {

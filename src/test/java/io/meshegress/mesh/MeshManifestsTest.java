@@ -106,7 +106,14 @@ class MeshManifestsTest {
                 int target = targetPort(servicePorts, route.path("route").get(0).path("destination").path("port").path("number").asInt());
                 EgressConfig.SniListener listener = c.sni().stream().filter(s -> s.listen().port() == target)
                         .findFirst().orElseThrow(() -> new AssertionError("no sni listener on " + target));
-                assertThat(listener.upstreamPort()).as(example + " tls " + q).isEqualTo(q);
+                if (listener.upstreamPortFromHeader()) {
+                    // The sidecar's PROXY header carries the port the application asked for: q leaves as q.
+                    assertThat(objects).as(example + " tls " + q).anyMatch(o -> o.path("kind").asText()
+                            .equals("DestinationRule") && o.path("spec").path("trafficPolicy").has("proxyProtocol"));
+                    assertThat(listener.proxyProtocol().required()).isTrue();
+                } else {
+                    assertThat(listener.upstreamPort()).as(example + " tls " + q).isEqualTo(q);
+                }
                 routes++;
             }
             for (int p : d.http()) {

@@ -35,7 +35,8 @@ class AccessLogFuzzTest {
         long ms = data.consumeLong(0, 1L << 40);
         String role = data.consumeString(64);
         String wouldRefuse = data.consumeBoolean() ? null : data.consumeString(300);
-        AccessEntry e = new AccessEntry(time, listener, client, role, kind, host, port, resolved, decision, reason,
+        String peer = data.consumeBoolean() ? null : data.consumeString(60);
+        AccessEntry e = new AccessEntry(time, listener, client, peer, role, kind, host, port, resolved, decision, reason,
                 wouldRefuse, status, alert, up, down, ms);
         String line = AccessLogFormats.json(e);
         assertThat(line).doesNotContain("\n").doesNotContain("\r");
@@ -43,6 +44,7 @@ class AccessLogFuzzTest {
         assertThat(n.get("reason").asText()).isEqualTo(e.reason());
         assertThat(n.get("client").asText()).isEqualTo(e.client());
         assertThat(n.get("role").asText()).isEqualTo(e.role());
+        assertThat(n.has("peer") ? n.get("peer").asText() : null).isEqualTo(e.peer());
         assertThat(n.has("wouldRefuse") ? n.get("wouldRefuse").asText() : null).isEqualTo(e.wouldRefuse());
         assertThat(n.get("host").isNull() ? null : n.get("host").asText()).isEqualTo(e.host());
         assertThat(n.get("bytesUp").asLong()).isEqualTo(e.bytesUp());

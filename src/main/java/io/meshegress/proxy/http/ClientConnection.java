@@ -1,6 +1,5 @@
 package io.meshegress.proxy.http;
 
-import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.DrainEvent;
 import io.meshegress.proxy.HandshakeDeadline;
@@ -84,9 +83,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     /** The HTTP listener's way of saying no at the connection head: a 403 or 503 naming the rule, then close. */
     static void refuseAtHead(HttpListenerContext context, Channel ch, int status, String reason) {
-        new ConnectionRecord(context.accessLog, context.listenerName, "http", Downstream.of(ch).client(),
-                Downstream.of(ch).role().name())
+        Downstream.of(ch).record(context.accessLog, "http")
                 .refused(reason, status, null).finish();
+        if (ch.pipeline().get(ENCODER) == null) {
+            // Refused by the PROXY protocol head, before the listener's own pipeline was there.
+            ch.pipeline().addFirst(ENCODER, new ProxyResponseEncoder());
+        }
         // From the channel, so the response passes the encoder further down the pipeline.
         LingeringClose.after(ch.writeAndFlush(ErrorResponse.of(HttpResponseStatus.valueOf(status), reason, true)));
     }
@@ -116,8 +118,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private void start(HttpRequest req) {
         headDeadline.headReceived();
         boolean connect = HttpMethod.CONNECT.equals(req.method());
-        HttpExchange x = new HttpExchange(req, new ConnectionRecord(context.accessLog, context.listenerName,
-                connect ? "connect" : "http", downstream.client(), downstream.role().name()));
+        HttpExchange x = new HttpExchange(req, downstream.record(context.accessLog, connect ? "connect" : "http"));
         exchange = x;
         if (req.decoderResult().isFailure()) {
             ReferenceCountUtil.release(req);
@@ -209,7 +210,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** Hands both connections to the relay; this handler and the HTTP codec leave the client's pipeline. */
-    void becomeTunnel(HttpExchange x, Channel upstream) {
+    ChannelPipeline becomeTunnel(HttpExchange x, Channel upstream) {
         x.finished = true;
         exchange = null;
         ChannelPipeline p = ctx.pipeline();
@@ -224,6 +225,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (clientInputEnded) {
             p.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
         }
+        return p;
     }
 
     // ---- endings ----------------------------------------------------------------------------
@@ -290,8 +292,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         state = ClientState.CLOSING;
         String reason = "no complete request head within " + limit;
-        new ConnectionRecord(context.accessLog, context.listenerName, "http", downstream.client(),
-                downstream.role().name())
+        downstream.record(context.accessLog, "http")
                 .refused(reason, 408, null).finish();
         LingeringClose.after(ctx.writeAndFlush(ErrorResponse.of(HttpResponseStatus.REQUEST_TIMEOUT, reason, true)));
     }

@@ -51,6 +51,10 @@ final class ConnectTunnel {
             x.record.resolved(c.address()).allowed(c.rule(), 200);
             conn.toClient(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     new HttpResponseStatus(200, "Connection established")));
+            if (context.listener.connectSniCheck()) {
+                checkedTunnel(conn, context, x, c.channel());
+                return;
+            }
             for (Object early : x.waiting) {
                 if (early instanceof ByteBuf b) {
                     x.record.addBytesUp(b.readableBytes());
@@ -63,5 +67,23 @@ final class ConnectTunnel {
             c.channel().flush();
             conn.becomeTunnel(x, c.channel());
         });
+    }
+
+    /**
+     * http.connectSniCheck: the relay starts with {@link TunnelSniCheck} before it, and the bytes that came with
+     * the CONNECT head go through the check like every later byte.
+     */
+    private static void checkedTunnel(ClientConnection conn, HttpListenerContext context, HttpExchange x,
+                                      io.netty.channel.Channel upstream) {
+        java.util.List<Object> early = new java.util.ArrayList<>(x.waiting);
+        x.waiting.clear();
+        io.netty.channel.ChannelPipeline p = conn.becomeTunnel(x, upstream);
+        p.addBefore("tunnel", TunnelSniCheck.NAME, new TunnelSniCheck(x.target.host(), context, x.record, upstream));
+        for (Object o : early) {
+            p.fireChannelRead(o);
+        }
+        if (!early.isEmpty()) {
+            p.fireChannelReadComplete();
+        }
     }
 }

@@ -5,6 +5,7 @@ import io.meshegress.proxy.ConnectionHead;
 import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.HandshakeDeadline;
 import io.meshegress.proxy.IdleTimeout;
+import io.meshegress.proxy.ProxyProtocolHead;
 import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
@@ -38,14 +39,22 @@ public final class HttpListenerInitializer extends ChannelInitializer<SocketChan
                 r -> new HttpListenerContext(r.config().http(), r, r.admission(), r.accessLog()));
         clients.add(ch);
         Downstream.accept(ch, context.listenerName, "http", rt.routes());
-        ClientConnection connection = new ClientConnection(context);
-        ch.pipeline()
-                .addLast(new ConnectionHead(context.admission, rt,
-                        (c, status, reason) -> ClientConnection.refuseAtHead(context, c, status, reason)))
-                .addLast(ClientConnection.HEAD_TIMEOUT, new HandshakeDeadline(context.timeouts.handshake(), connection::headTimedOut))
-                .addLast(ClientConnection.DECODER, new ProxyRequestDecoder())
-                .addLast(ClientConnection.ENCODER, new ProxyResponseEncoder())
-                .addLast(ClientConnection.IDLE, new IdleTimeout(context.timeouts.idle(), null))
-                .addLast(ClientConnection.HANDLER, connection);
+        ConnectionHead.Refuser refuser = (c, status, reason) -> ClientConnection.refuseAtHead(context, c, status, reason);
+        Runnable rest = () -> {
+            ClientConnection connection = new ClientConnection(context);
+            ch.pipeline()
+                    .addLast(new ConnectionHead(context.admission, rt, refuser))
+                    .addLast(ClientConnection.HEAD_TIMEOUT, new HandshakeDeadline(context.timeouts.handshake(),
+                            connection::headTimedOut))
+                    .addLast(ClientConnection.DECODER, new ProxyRequestDecoder())
+                    .addLast(ClientConnection.ENCODER, new ProxyResponseEncoder())
+                    .addLast(ClientConnection.IDLE, new IdleTimeout(context.timeouts.idle(), null))
+                    .addLast(ClientConnection.HANDLER, connection);
+        };
+        if (context.listener.proxyProtocol().required()) {
+            ProxyProtocolHead.install(ch, context.listener.proxyProtocol(), rt, false, refuser, rest);
+        } else {
+            rest.run();
+        }
     }
 }

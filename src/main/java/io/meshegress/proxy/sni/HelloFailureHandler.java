@@ -1,5 +1,6 @@
 package io.meshegress.proxy.sni;
 
+import io.meshegress.proxy.TlsAlert;
 import io.meshegress.observe.ConnectionRecord;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -1,5 +1,6 @@
 package io.meshegress.proxy.sni;
 
+import io.meshegress.proxy.TlsAlert;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.config.ListenAddress;
 import io.meshegress.observe.AccessLog;
@@ -9,6 +10,7 @@ import io.meshegress.proxy.ConnectionHead;
 import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.HandshakeDeadline;
+import io.meshegress.proxy.ProxyProtocolHead;
 import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
@@ -47,18 +49,29 @@ public final class SniListenerInitializer extends ChannelInitializer<SocketChann
             return;
         }
         clients.add(ch);
-        Downstream downstream = Downstream.accept(ch, listenerName, "sni", rt.routes());
-        ConnectionRecord record = new ConnectionRecord(accessLog, listenerName, "sni", downstream.client(),
-                downstream.role().name());
-        SniRouter router = new SniRouter(rt, record, listener.upstreamPort());
-        ch.pipeline()
-                .addLast(new ConnectionHead(admission, rt, (c, status, reason) -> {
-                    // The SNI listener's way of saying no at the head: a handshake_failure alert, then close.
-                    record.refused(reason, status, TlsAlert.HANDSHAKE_FAILURE.alertName()).finish();
-                    LingeringClose.after(c.writeAndFlush(TlsAlert.HANDSHAKE_FAILURE.record(c.alloc())));
-                }))
-                .addLast("handshake", new HandshakeDeadline(rt.config().timeouts().handshake(), router::helloTimedOut))
-                .addLast("sni", router)
-                .addLast(new HelloFailureHandler(record));
+        Downstream.accept(ch, listenerName, "sni", rt.routes());
+        ConnectionHead.Refuser refuser = (c, status, reason) -> {
+            // The SNI listener's way of saying no at the head: a handshake_failure alert, then close.
+            Downstream.of(c).record(accessLog, "sni").refused(reason, status, TlsAlert.HANDSHAKE_FAILURE.alertName())
+                    .finish();
+            LingeringClose.after(c.writeAndFlush(TlsAlert.HANDSHAKE_FAILURE.record(c.alloc())));
+        };
+        Runnable rest = () -> {
+            // Built once the client is known: after the PROXY header on a listener that requires one.
+            Downstream downstream = Downstream.of(ch);
+            ConnectionRecord record = downstream.record(accessLog, "sni");
+            int upstreamPort = listener.upstreamPortFromHeader() ? downstream.headerPort() : listener.upstreamPort();
+            SniRouter router = new SniRouter(rt, record, upstreamPort);
+            ch.pipeline()
+                    .addLast(new ConnectionHead(admission, rt, refuser))
+                    .addLast("handshake", new HandshakeDeadline(rt.config().timeouts().handshake(), router::helloTimedOut))
+                    .addLast("sni", router)
+                    .addLast(new HelloFailureHandler(record));
+        };
+        if (listener.proxyProtocol().required()) {
+            ProxyProtocolHead.install(ch, listener.proxyProtocol(), rt, listener.upstreamPortFromHeader(), refuser, rest);
+        } else {
+            rest.run();
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.meshegress.proxy.sni;
 
+import io.meshegress.proxy.TlsAlert;
 import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.policy.HostPattern;
 import io.meshegress.proxy.Destination;

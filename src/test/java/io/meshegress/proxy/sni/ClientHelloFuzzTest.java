@@ -8,6 +8,7 @@ import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.Decision;
 import io.meshegress.policy.EgressPolicy;
 import io.meshegress.policy.HostPattern;
+import io.meshegress.proxy.ClientHelloExtensions;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -64,6 +65,8 @@ class ClientHelloFuzzTest {
         if (recorder.hostname == null) {
             return;
         }
+        assertThat(recorder.serverNameExtension).as("the extension scan finds server_name where Netty found it")
+                .isTrue();
         Optional<String> host = HostPattern.normalizeHost(recorder.hostname);
         if (host.isEmpty()) {
             assertThat(SniRouter.invalidNameReason(recorder.hostname)).doesNotContain("\n").hasSizeLessThan(200);
@@ -74,6 +77,16 @@ class ClientHelloFuzzTest {
         Decision d = POLICY.checkName(h, 443);
         HostPattern.normalizeHost(h.toUpperCase(Locale.ROOT) + ".")
                 .ifPresent(other -> assertThat(POLICY.checkName(other, 443)).isEqualTo(d));
+    }
+
+    @FuzzTest
+    void extensionScan(byte[] bytes) {
+        // Any bytes at all, read as a ClientHello body: bounded, never an exception, never past the buffer.
+        io.netty.buffer.ByteBuf b = Unpooled.wrappedBuffer(bytes);
+        for (int type : new int[] {0, ClientHelloExtensions.ENCRYPTED_CLIENT_HELLO, 0xffff}) {
+            ClientHelloExtensions.has(b, type);
+        }
+        assertThat(b.readerIndex()).isZero();
     }
 
     /** Where the listener's failure handler sits: keeps what the parser threw instead of failing the channel. */
@@ -90,6 +103,14 @@ class ClientHelloFuzzTest {
     /** Netty's ClientHello parsing, keeping the server_name it found. */
     private static final class Recorder extends AbstractSniHandler<String> {
         String hostname;
+        boolean serverNameExtension;
+
+        @Override
+        protected Future<String> lookup(ChannelHandlerContext ctx, io.netty.buffer.ByteBuf clientHello) throws Exception {
+            // Our own extension scan (used for Encrypted Client Hello) must see what Netty's parser sees.
+            serverNameExtension = clientHello != null && ClientHelloExtensions.has(clientHello, 0);
+            return super.lookup(ctx, clientHello);
+        }
 
         Recorder() {
             super(SniRouter.MAX_CLIENT_HELLO, 0L);

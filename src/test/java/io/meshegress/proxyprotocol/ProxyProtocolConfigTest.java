@@ -1,0 +1,46 @@
+package io.meshegress.proxyprotocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.meshegress.config.ConfigException;
+import io.meshegress.config.ConfigLoader;
+import io.meshegress.config.EgressConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ProxyProtocolConfigTest {
+
+    @Test
+    void offByDefaultAndReadWhenRequired() throws Exception {
+        EgressConfig plain = ConfigLoader.parse("p.yaml", "");
+        assertThat(plain.http().proxyProtocol().required()).isFalse();
+        assertThat(plain.sni().get(0).proxyProtocol().required()).isFalse();
+        assertThat(plain.mesh().proxy().proxyProtocol()).isEqualTo("off");
+        EgressConfig c = ConfigLoader.parse("p.yaml", """
+                http: {proxyProtocol: required, trustedSources: ["10.0.0.0/8"], connectSniCheck: true, echPolicy: refuse}
+                sni: [{listen: "0.0.0.0:8443", proxyProtocol: required, trustedSources: [10.1.2.3], upstreamPort: header}]
+                mesh: {proxy: {proxyProtocol: v2}}
+                """);
+        assertThat(c.http().proxyProtocol().trustedSources()).extracting(Object::toString).containsExactly("10.0.0.0/8");
+        assertThat(c.http().connectSniCheck()).isTrue();
+        assertThat(c.http().echPolicy()).isEqualTo(EgressConfig.EchPolicy.REFUSE);
+        assertThat(c.sni().get(0).upstreamPortFromHeader()).isTrue();
+        assertThat(c.mesh().proxy().proxyProtocol()).isEqualTo("v2");
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            sni: [{listen: "0.0.0.0:8443", proxyProtocol: optional, trustedSources: [10.0.0.0/8]}] | sni[0].proxyProtocol: "optional" is not off or required (the PROXY protocol forbids guessing whether a header is there, so there is no optional)
+            sni: [{listen: "0.0.0.0:8443", proxyProtocol: required}]                                | sni[0].proxyProtocol: proxyProtocol: required needs trustedSources (the peers that may name the client; a header from anyone else is refused)
+            sni: [{listen: "0.0.0.0:8443", trustedSources: [10.0.0.0/8]}]                           | sni[0].trustedSources: trustedSources needs proxyProtocol: required
+            sni: [{listen: "0.0.0.0:8443", upstreamPort: header}]                                   | sni[0].upstreamPort: header needs proxyProtocol: required (the port comes from the PROXY protocol header)
+            http: {echPolicy: maybe}                                                                | http.echPolicy: "maybe" is not allow or refuse
+            mesh: {proxy: {proxyProtocol: v3}}                                                      | mesh.proxy.proxyProtocol: "v3" is not off, v1 or v2
+            """)
+    void mistakesAreOneLine(String yaml, String expected) {
+        assertThatThrownBy(() -> ConfigLoader.parse("p.yaml", yaml)).isInstanceOf(ConfigException.class)
+                .message().contains(expected);
+    }
+}
