@@ -166,6 +166,30 @@ class OperationsTest {
     }
 
     @Test
+    void aReloadChangesRolesForNewConnectionsOnly() throws Exception {
+        Path file = dir.resolve("egress.yaml");
+        String team = "[\"*.qq.test\"]\n  roles: [{name: team, clients: [\"127.0.0.0/8\"], allow: [%s]}]";
+        Files.writeString(file, config(team.formatted("m.qq.test"), ""));
+        startProxy(file);
+        try (Socket kept = new Socket()) {
+            kept.connect(HTTP, 5000);
+            kept.setSoTimeout(10_000);
+            String get = "GET http://m.qq.test:8081/hello HTTP/1.1\r\nHost: m.qq.test:8081\r\n\r\n";
+            kept.getOutputStream().write(get.getBytes(StandardCharsets.US_ASCII));
+            assertThat(response(kept.getInputStream())).startsWith("HTTP/1.1 200");
+            Files.writeString(file, config(team.formatted("other.qq.test"), ""));
+            awaitReload("success", 1);
+            // A new connection has the new role's list; the kept one keeps the role it was accepted with.
+            assertThat(Command.run(List.of("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+                    "-x", "http://127.0.0.21:8080", "http://m.qq.test:8081/hello")).out()).isEqualTo("403");
+            kept.getOutputStream().write(get.getBytes(StandardCharsets.US_ASCII));
+            assertThat(response(kept.getInputStream())).startsWith("HTTP/1.1 200");
+        }
+        assertThat(proxy.entries()).filteredOn(e -> "m.qq.test".equals(e.host()))
+                .extracting(AccessEntry::role).containsOnly("team");
+    }
+
+    @Test
     void anInvalidReloadChangesNothing() throws Exception {
         Path file = dir.resolve("egress.yaml");
         Files.writeString(file, config("[\"*.qq.test\"]", ""));
@@ -248,6 +272,15 @@ class OperationsTest {
     }
 
     // ---- helpers -------------------------------------------------------------------------------
+
+    /** One response on a kept-alive connection: its head, with the body (Content-Length) read past. */
+    static String response(java.io.InputStream in) throws Exception {
+        String head = TlsClients.readHead(in);
+        java.util.regex.Matcher m = Pattern.compile("(?im)^content-length: *(\\d+)").matcher(head);
+        assertThat(m.find()).as(head).isTrue();
+        in.readNBytes(Integer.parseInt(m.group(1)));
+        return head;
+    }
 
     void awaitReload(String result, long count) {
         Awaitility.await().atMost(Duration.ofSeconds(15))
