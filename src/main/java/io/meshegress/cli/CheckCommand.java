@@ -50,11 +50,19 @@ final class CheckCommand implements Callable<Integer> {
             + "(policy.clients, and its role in policy.roles); default: any client, in the default role")
     private String client;
 
+    @Option(names = "--namespace", paramLabel = "NS", description = "explain for a pod of this namespace across the "
+            + "layers: the mesh's route, the NetworkPolicies mesh.enforce emits, the Sidecar, the proxy's rule")
+    private String namespace;
+
+    @Option(names = "--protocol", paramLabel = "TCP|UDP", defaultValue = "TCP",
+            description = "with --namespace: the protocol (default: ${DEFAULT-VALUE})")
+    private String protocol;
+
     @Spec
     private CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         EgressConfig cfg;
         try {
             cfg = config.load();
@@ -107,6 +115,12 @@ final class CheckCommand implements Callable<Integer> {
                 if (target.isEmpty()) {
                     spec.commandLine().getErr().println("mesh-egress: \"" + d + "\" is not HOST or HOST:PORT");
                     status = Main.CONFIG_ERROR;
+                    continue;
+                }
+                if (namespace != null) {
+                    int port = target.get().port != null ? target.get().port : 443;
+                    new NamespaceCheck(cfg, routes, manifests).explain(namespace, target.get().host, port,
+                            protocol.toUpperCase(java.util.Locale.ROOT), out);
                     continue;
                 }
                 explain(cfg, routes, clientAddress, target.get(), out);

@@ -80,7 +80,7 @@ public final class ConfigLoader extends YamlValueReader {
         EgressConfig.Limits limits = limits(root.mappingOrEmpty("limits"));
         EgressConfig.Admin admin = admin(root);
         EgressConfig.AccessLogConfig accessLog = accessLog(root.mappingOrEmpty("accessLog"));
-        EgressConfig.Mesh mesh = mesh(root.mappingOrEmpty("mesh"));
+        EgressConfig.Mesh mesh = new MeshReader(file).mesh(root.mappingOrEmpty("mesh"));
         Map<String, YamlNode.Position> positions = new java.util.HashMap<>();
         collectPositions(rootNode, positions);
         return new EgressConfig(new ConfigSource(file, positions), http, sni, resolver, timeouts, policy, limits, admin,
@@ -276,78 +276,4 @@ public final class ConfigLoader extends YamlValueReader {
         int perClient = f.has("connectionsPerClient") ? positiveInt(f.get("connectionsPerClient")) : 1_024;
         return new EgressConfig.Limits(connections, perClient);
     }
-
-    private EgressConfig.Mesh mesh(YamlNode node) throws ConfigException {
-        Fields f = fields(node, "namespace", "proxy", "exportTo", "destinations");
-        String namespace = "default";
-        if (f.has("namespace")) {
-            namespace = dnsLabel(f.get("namespace"), "a Kubernetes namespace name");
-        }
-        List<InetAddress> addresses = List.of();
-        String image = "mesh-egress:" + io.meshegress.Version.VERSION;
-        int replicas = 2;
-        int maxReplicas = 10;
-        String proxyProtocol = EgressConfig.Proxy.OFF;
-        if (f.has("proxy")) {
-            Fields p = fields(f.get("proxy"), "addresses", "image", "replicas", "maxReplicas", "proxyProtocol");
-            if (p.has("proxyProtocol")) {
-                proxyProtocol = string(p.get("proxyProtocol"));
-                if (!List.of("off", "v1", "v2").contains(proxyProtocol)) {
-                    throw at(p.get("proxyProtocol"), Quote.shortly(proxyProtocol) + " is not off, v1 or v2");
-                }
-            }
-            if (p.has("addresses")) {
-                addresses = list(p.get("addresses"), n -> parseScalar(n, ConfigLoader::ipAddress));
-            }
-            if (p.has("image")) {
-                image = string(p.get("image"));
-                if (image.isBlank() || image.chars().anyMatch(Character::isWhitespace)) {
-                    throw at(p.get("image"), Quote.shortly(image) + " is not a container image reference");
-                }
-            }
-            if (p.has("replicas")) {
-                replicas = positiveInt(p.get("replicas"));
-            }
-            if (p.has("maxReplicas")) {
-                maxReplicas = positiveInt(p.get("maxReplicas"));
-                if (maxReplicas < replicas) {
-                    throw at(p.get("maxReplicas"), "must be at least mesh.proxy.replicas (" + replicas + ")");
-                }
-            }
-        }
-        List<String> exportTo = f.has("exportTo") ? list(f.get("exportTo"), n -> {
-            String v = string(n);
-            return v.equals("*") || v.equals(".") ? v : dnsLabel(n, "a namespace, \".\" or \"*\"");
-        }) : List.of();
-        List<EgressConfig.Destination> destinations;
-        if (!f.has("destinations")) {
-            // A file means what it says: no destinations key, no destinations. Only the embedded default file
-            // (no -c) carries the write-up's *.qq.com example, and it writes it out.
-            destinations = List.of();
-        } else {
-            destinations = list(f.get("destinations"), n -> {
-                Fields d = fields(n, "hosts", "http", "tls");
-                if (!d.has("hosts")) {
-                    throw at(n, "hosts is required for a destination (e.g. hosts: [\"*.example.com\"])");
-                }
-                List<HostPattern> hosts = list(d.get("hosts"), this::hostPattern);
-                if (hosts.isEmpty()) {
-                    throw at(d.get("hosts"), "a destination needs at least one host");
-                }
-                List<Integer> httpPorts = d.has("http") ? list(d.get("http"), this::port) : List.of();
-                List<Integer> tlsPorts = d.has("tls") ? list(d.get("tls"), this::port) : List.of();
-                for (Integer p : httpPorts) {
-                    if (tlsPorts.contains(p)) {
-                        throw at(d.get("tls"), "port " + p + " is listed as both http and tls");
-                    }
-                }
-                return new EgressConfig.Destination(hosts, httpPorts, tlsPorts);
-            });
-        }
-        return new EgressConfig.Mesh(namespace, new EgressConfig.Proxy(addresses, image, replicas, maxReplicas,
-                proxyProtocol), exportTo,
-                destinations);
-    }
-
-
 }

@@ -214,10 +214,33 @@ public record EgressConfig(
      * What {@code istio} generates. {@code exportTo} (extension) limits which namespaces see the ServiceEntries
      * and VirtualServices; empty leaves Istio's default (all).
      */
-    public record Mesh(String namespace, Proxy proxy, List<String> exportTo, List<Destination> destinations) {
+    /** @param enforce mesh.enforce, or null: no NetworkPolicy or Sidecar is emitted */
+    public record Mesh(String namespace, Proxy proxy, List<String> exportTo, List<Destination> destinations,
+                       Enforce enforce) {
         public Mesh {
             exportTo = List.copyOf(exportTo);
             destinations = List.copyOf(destinations);
+        }
+    }
+
+    /**
+     * (Extension) mesh.enforce: the namespaces whose pods may leave only through the proxy.
+     *
+     * @param allowCidrs   in-cluster ranges they may still reach directly
+     * @param registryOnly also a Sidecar per namespace with outboundTrafficPolicy REGISTRY_ONLY
+     */
+    public record Enforce(List<String> namespaces, List<Cidr> allowCidrs, Dns dns, boolean registryOnly) {
+        public Enforce {
+            namespaces = List.copyOf(namespaces);
+            allowCidrs = List.copyOf(allowCidrs);
+        }
+    }
+
+    /** Where the cluster's DNS pods are, which enforced namespaces may still reach directly. */
+    public record Dns(String namespace, Map<String, String> podLabels, List<Integer> ports) {
+        public Dns {
+            podLabels = Map.copyOf(podLabels);
+            ports = List.copyOf(ports);
         }
     }
 

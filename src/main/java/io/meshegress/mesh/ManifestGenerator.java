@@ -101,6 +101,9 @@ public final class ManifestGenerator {
             out.add(serviceEntry(name, d));
             out.add(virtualService(name, d));
         }
+        if (config.mesh().enforce() != null) {
+            out.addAll(new EnforcementManifests(config, ports).all());
+        }
         return out;
     }
 

@@ -65,7 +65,8 @@ public final class ManifestValidator {
                 {"v1/ConfigMap", "configmap-v1.json"}, {"apps/v1/Deployment", "deployment-apps-v1.json"},
                 {"discovery.k8s.io/v1/EndpointSlice", "endpointslice-discovery-v1.json"},
                 {"policy/v1/PodDisruptionBudget", "poddisruptionbudget-policy-v1.json"},
-                {"autoscaling/v2/HorizontalPodAutoscaler", "horizontalpodautoscaler-autoscaling-v2.json"}};
+                {"autoscaling/v2/HorizontalPodAutoscaler", "horizontalpodautoscaler-autoscaling-v2.json"},
+                {"networking.k8s.io/v1/NetworkPolicy", "networkpolicy-networking-v1.json"}};
         for (String[] k : kube) {
             ObjectNode schema = (ObjectNode) read(k[1], JSON);
             schema.remove("$schema");
@@ -79,7 +80,7 @@ public final class ManifestValidator {
                 String group = crd.path("spec").path("group").asText();
                 String kind = crd.path("spec").path("names").path("kind").asText();
                 if (!group.equals("networking.istio.io") || !(kind.equals("ServiceEntry") || kind.equals("VirtualService")
-                        || kind.equals("DestinationRule"))) {
+                        || kind.equals("DestinationRule") || kind.equals("Sidecar"))) {
                     continue;
                 }
                 for (JsonNode version : crd.path("spec").path("versions")) {
