@@ -1,7 +1,6 @@
 package io.meshegress.mesh;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.Cidr;
@@ -26,7 +25,6 @@ final class EnforcementManifests {
     static final String SIDECAR = "mesh-egress-registry-only";
     /** istiod serves xDS and certificates to every sidecar on this port. */
     static final int ISTIOD_PORT = 15012;
-    private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
     private final EgressConfig config;
     private final EgressConfig.Enforce enforce;
@@ -55,7 +53,7 @@ final class EnforcementManifests {
     }
 
     private ObjectNode clientsPolicy(String ns) {
-        ObjectNode np = object("networking.k8s.io/v1", "NetworkPolicy", CLIENTS_POLICY, ns);
+        ObjectNode np = ManifestGenerator.object("networking.k8s.io/v1", "NetworkPolicy", CLIENTS_POLICY, ns);
         ObjectNode spec = np.putObject("spec");
         spec.putObject("podSelector");
         spec.putArray("policyTypes").add("Egress");
@@ -88,7 +86,7 @@ final class EnforcementManifests {
     }
 
     private ObjectNode sidecar(String ns) {
-        ObjectNode sc = object("networking.istio.io/v1", "Sidecar", SIDECAR, ns);
+        ObjectNode sc = ManifestGenerator.object("networking.istio.io/v1", "Sidecar", SIDECAR, ns);
         ObjectNode spec = sc.putObject("spec");
         ArrayNode hosts = spec.putArray("egress").addObject().putArray("hosts");
         TreeSet<String> namespaces = new TreeSet<>(List.of(".", "istio-system", config.mesh().namespace()));
@@ -99,7 +97,8 @@ final class EnforcementManifests {
     }
 
     private ObjectNode proxyPolicy() {
-        ObjectNode np = object("networking.k8s.io/v1", "NetworkPolicy", PROXY_POLICY, config.mesh().namespace());
+        ObjectNode np = ManifestGenerator.object("networking.k8s.io/v1", "NetworkPolicy", PROXY_POLICY,
+                config.mesh().namespace());
         ObjectNode spec = np.putObject("spec");
         spec.putObject("podSelector").putObject("matchLabels").put("app.kubernetes.io/name", ManifestGenerator.NAME);
         spec.putArray("policyTypes").add("Ingress").add("Egress");
@@ -143,17 +142,5 @@ final class EnforcementManifests {
             ports.addObject().put("protocol", "UDP").put("port", p);
             ports.addObject().put("protocol", "TCP").put("port", p);
         }
-    }
-
-    private static ObjectNode object(String apiVersion, String kind, String name, String namespace) {
-        ObjectNode o = F.objectNode();
-        o.put("apiVersion", apiVersion);
-        o.put("kind", kind);
-        ObjectNode meta = o.putObject("metadata");
-        meta.put("name", name);
-        meta.put("namespace", namespace);
-        meta.putObject("labels").put("app.kubernetes.io/name", ManifestGenerator.NAME)
-                .put("app.kubernetes.io/managed-by", ManifestGenerator.NAME);
-        return o;
     }
 }

@@ -342,6 +342,11 @@ public final class ManifestGenerator {
     }
 
     private ObjectNode object(String apiVersion, String kind, String name) {
+        return object(apiVersion, kind, name, namespace);
+    }
+
+    /** An object's envelope: kind, name, namespace, and the labels every generated object carries. */
+    static ObjectNode object(String apiVersion, String kind, String name, String namespace) {
         ObjectNode o = F.objectNode();
         o.put("apiVersion", apiVersion);
         o.put("kind", kind);
