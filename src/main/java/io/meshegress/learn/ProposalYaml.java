@@ -37,6 +37,8 @@ public final class ProposalYaml {
         y.append("  mode: enforce").append(p.mode() == io.meshegress.policy.PolicyMode.REPORT ? "  # was report" : "")
                 .append('\n');
         appendAllow(y, "  ", seen.get("default"), collapseAbove, minCount, true);
+        List<Integer> listenerPorts = config.http() == null ? List.of() : config.http().connectPorts();
+        appendPortWarnings(y, "  ", seen.get("default"), listenerPorts, "http.connectPorts");
         appendPatterns(y, "  ", "deny", p.deny());
         if (!sameCidrs(p.denyNetworks(), ConfigLoader.DEFAULT_DENY_NETWORKS)) {
             y.append("  denyNetworks: ").append(cidrs(p.denyNetworks())).append('\n');
@@ -55,6 +57,9 @@ public final class ProposalYaml {
                 y.append("      mode: enforce").append(r.mode() == io.meshegress.policy.PolicyMode.REPORT
                         ? "  # was report" : "").append('\n');
                 appendAllow(y, "      ", seen.get(r.name()), collapseAbove, minCount, false);
+                appendPortWarnings(y, "      ", seen.get(r.name()), r.connectPorts() != null ? r.connectPorts()
+                        : listenerPorts, r.connectPorts() != null ? "policy.roles[" + p.roles().indexOf(r)
+                        + "].connectPorts" : "http.connectPorts");
                 appendPatterns(y, "      ", "deny", r.deny());
                 if (r.connectPorts() != null) {
                     y.append("      connectPorts: ").append(r.connectPorts()).append('\n');
@@ -93,6 +98,27 @@ public final class ProposalYaml {
         }
         for (AllowListProposal.Entry e : entries) {
             y.append(indent).append("  - \"").append(e.pattern()).append("\"  # ").append(e.evidence()).append('\n');
+        }
+    }
+
+    /**
+     * A CONNECT that report mode let through to a port outside the CONNECT ports: an allow entry cannot open a
+     * port, so enforce would still refuse it. Said, not silently left to surprise.
+     */
+    private static void appendPortWarnings(StringBuilder y, String indent, TreeMap<String, TrafficProfile.HostUse> hosts,
+                                           List<Integer> allowed, String rule) {
+        if (hosts == null) {
+            return;
+        }
+        for (var e : hosts.entrySet()) {
+            for (int port : e.getValue().connectPorts) {
+                if (!allowed.contains(port)) {
+                    y.append(indent).append("# CONNECT ").append(e.getKey()).append(':').append(port)
+                            .append(" was seen, but port ").append(port).append(" is not in ").append(rule).append(' ')
+                            .append(allowed).append(": enforce refuses it unless you add the port there (or a "
+                                    + "mesh destination lists it)\n");
+                }
+            }
         }
     }
 

@@ -18,6 +18,8 @@ public final class TrafficProfile {
     /** One host as one role used it. */
     public static final class HostUse {
         final TreeMap<Integer, Long> ports = new TreeMap<>();
+        /** Ports reached by CONNECT (the only kind with a port rule beyond the name's). */
+        final java.util.TreeSet<Integer> connectPorts = new java.util.TreeSet<>();
         long count;
         long wouldRefuse;
 
@@ -66,6 +68,9 @@ public final class TrafficProfile {
         HostUse use = byRole.computeIfAbsent(c.role(), r -> new TreeMap<>()).computeIfAbsent(c.host(), h -> new HostUse());
         use.count++;
         use.ports.merge(c.port(), 1L, Long::sum);
+        if (c.kind().equals("connect")) {
+            use.connectPorts.add(c.port());
+        }
         if (c.wouldRefuse() != null) {
             use.wouldRefuse++;
             reportOnly++;

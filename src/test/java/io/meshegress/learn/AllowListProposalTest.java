@@ -89,6 +89,18 @@ class AllowListProposalTest {
     }
 
     @Test
+    void aConnectPortOutsideTheConnectPortsIsSaidNotHidden() throws Exception {
+        TrafficProfile p = new TrafficProfile(null);
+        p.add(line("default", "ssh.example.com", 22, "allowed", "refused by http.connectPorts (port 22 is not in "
+                + "[443, 563])"), "l:1");
+        p.add(line("default", "api.example.com", 443, "allowed", null), "l:2");
+        String yaml = ProposalYaml.render(ConfigLoader.parse("c.yaml", ""), "c.yaml", p, 5, 1);
+        assertThat(yaml).contains("# CONNECT ssh.example.com:22 was seen, but port 22 is not in http.connectPorts "
+                + "[443, 563]").doesNotContain("api.example.com:443 was seen");
+        assertThat(ConfigLoader.parse("learned.yaml", yaml).policy().allow()).hasSize(2);
+    }
+
+    @Test
     void theProposalIsConfigTheLoaderAcceptsEvenWithNoTraffic() throws Exception {
         EgressConfig cfg = ConfigLoader.parse("c.yaml", """
                 policy:
