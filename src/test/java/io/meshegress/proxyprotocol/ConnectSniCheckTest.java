@@ -39,6 +39,8 @@ class ConnectSniCheckTest {
             admin: null
             resolver:
               hosts: {a.qq.test: 127.0.0.131, b.qq.test: 127.0.0.131}
+            timeouts:
+              handshake: 1s
             policy:
               denyNetworks: []
             mesh:
@@ -99,6 +101,26 @@ class ConnectSniCheckTest {
                 "http://127.0.0.130:8080", "http://a.qq.test:8081/hello"));
         assertThat(c.exitCode()).as(c.err()).isZero();
         assertThat(c.out()).contains("a.qq.test:8081");
+    }
+
+    @Test
+    void aTunnelWhoseClientIsSilentAtFirstIsNotCutByTheCheck() throws Exception {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.130", 8080), 5000);
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("CONNECT a.qq.test:8081 HTTP/1.1\r\nHost: a.qq.test:8081\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(io.meshegress.testing.TlsClients.readHead(s.getInputStream())).startsWith("HTTP/1.1 200");
+            int port = s.getLocalPort();
+            // Silent for longer than timeouts.handshake (1s): the tunnel's line would be written if it closed.
+            org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(1500))
+                    .atMost(java.time.Duration.ofSeconds(4)).until(() -> proxy.entries().stream()
+                            .noneMatch(e -> e.client().endsWith(":" + port)));
+            s.getOutputStream().write("GET /hello HTTP/1.1\r\nHost: a.qq.test:8081\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
+                    .startsWith("HTTP/1.1 200");
+        }
     }
 
     @Test

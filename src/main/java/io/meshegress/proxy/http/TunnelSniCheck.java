@@ -23,6 +23,7 @@ import java.util.Optional;
  */
 final class TunnelSniCheck extends AbstractSniHandler<Boolean> {
     static final String NAME = "connect-sni-check";
+    static final int MAX_CLIENT_HELLO = 64 * 1024;
 
     private final String connectHost;
     private final EgressConfig.EchPolicy echPolicy;
@@ -33,7 +34,9 @@ final class TunnelSniCheck extends AbstractSniHandler<Boolean> {
     private boolean ech;
 
     TunnelSniCheck(String connectHost, HttpListenerContext context, ConnectionRecord record, Channel upstream) {
-        super(context.timeouts.handshake().toMillis());
+        // No deadline of its own: a tunnel whose client speaks second (SSH, SMTP) may be silent at first, and
+        // silence is timeouts.idle's business. The ClientHello is bounded in size, as on the SNI listener.
+        super(MAX_CLIENT_HELLO, 0L);
         this.connectHost = connectHost;
         this.echPolicy = context.listener.echPolicy();
         this.context = context;
