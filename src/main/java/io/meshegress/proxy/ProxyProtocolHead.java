@@ -43,6 +43,16 @@ public final class ProxyProtocolHead {
      */
     public static void install(Channel ch, EgressConfig.ProxyProtocol settings, ProxyRuntime runtime, boolean needsPort,
                                ConnectionHead.Refuser refuser, Runnable rest) {
+        install(ch, settings, new Needs(runtime.config().timeouts().handshake(), runtime.routes(), runtime.metrics()),
+                needsPort, refuser, rest);
+    }
+
+    /** What the head needs of a configuration's runtime (the fuzz test gives it just this). */
+    public record Needs(Duration handshake, RouteTable routes, io.meshegress.observe.ProxyMetrics metrics) {
+    }
+
+    public static void install(Channel ch, EgressConfig.ProxyProtocol settings, Needs runtime, boolean needsPort,
+                               ConnectionHead.Refuser refuser, Runnable rest) {
         Gate gate = new Gate(settings, runtime, refuser);
         ch.pipeline()
                 .addLast("proxy-protocol-gate", gate)
@@ -55,13 +65,13 @@ public final class ProxyProtocolHead {
     /** Before the decoder: who may send a header, whether the first bytes can be one, and how long it may take. */
     private static final class Gate extends ChannelInboundHandlerAdapter {
         private final EgressConfig.ProxyProtocol settings;
-        private final ProxyRuntime runtime;
+        private final Needs runtime;
         private final ConnectionHead.Refuser refuser;
         private final Deadline deadline;
         private ChannelHandlerContext ctx;
         private State state = State.AWAITING;
 
-        Gate(EgressConfig.ProxyProtocol settings, ProxyRuntime runtime, ConnectionHead.Refuser refuser) {
+        Gate(EgressConfig.ProxyProtocol settings, Needs runtime, ConnectionHead.Refuser refuser) {
             this.settings = settings;
             this.runtime = runtime;
             this.refuser = refuser;
@@ -83,7 +93,7 @@ public final class ProxyProtocolHead {
                         + " is not in trustedSources " + settings.trustedSources() + " (it may not send a PROXY header)");
                 return;
             }
-            deadline.start(ctx.executor(), runtime.config().timeouts().handshake().toNanos());
+            deadline.start(ctx.executor(), runtime.handshake().toNanos());
             ctx.read();
         }
 
@@ -171,11 +181,11 @@ public final class ProxyProtocolHead {
     /** After the decoder: the header's command and addresses. */
     private static final class Reader extends ChannelInboundHandlerAdapter {
         private final Gate gate;
-        private final ProxyRuntime runtime;
+        private final Needs runtime;
         private final boolean needsPort;
         private final Runnable rest;
 
-        Reader(Gate gate, ProxyRuntime runtime, boolean needsPort, Runnable rest) {
+        Reader(Gate gate, Needs runtime, boolean needsPort, Runnable rest) {
             this.gate = gate;
             this.runtime = runtime;
             this.needsPort = needsPort;
@@ -196,6 +206,12 @@ public final class ProxyProtocolHead {
         }
 
         private void read(ChannelHandlerContext ctx, HAProxyMessage m) {
+            if (gate.state == State.REFUSED || gate.state == State.DONE || !ctx.channel().isActive()) {
+                // One outcome per connection. Netty's decoder closes the channel on a malformed header and, as the
+                // channel goes inactive, decodes what followed it: a second header must not undo the refusal
+                // (found by fuzzing: "PROXY WN" then a valid header was refused and then handed on).
+                return;
+            }
             String listener = Downstream.of(ctx.channel()).listener();
             if (m.command() == HAProxyCommand.LOCAL) {
                 // A health check of the sender's own: nothing to serve, nothing to log per connection.

@@ -229,6 +229,16 @@ class ProxyProtocolWireTest {
     }
 
     @Test
+    void aValidHeaderBehindAMalformedOneDoesNotUndoTheRefusal() throws Exception {
+        // Found by fuzzing: the decoder closes on the malformed line and, going inactive, decoded the next one.
+        int port = rawThenRead("127.0.0.122", ("PROXY WN\r\nPROXY TCP4 10.1.2.77 " + ORIGIN + " 5555 8443\r\n")
+                .getBytes(StandardCharsets.US_ASCII), false);
+        assertRefusedAndStillServing("127.0.0.122", port, "malformed PROXY protocol header");
+        Awaitility.await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3))
+                .until(() -> proxy.entries().stream().noneMatch(e -> e.client().startsWith("10.1.2.77:")));
+    }
+
+    @Test
     void aLocalCommandIsClosedCleanlyWithoutALogLine() throws Exception {
         int before = proxy.entries().size();
         try (Socket s = new Socket()) {
