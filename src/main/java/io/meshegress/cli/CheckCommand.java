@@ -143,7 +143,10 @@ final class CheckCommand implements Callable<Integer> {
         for (EgressConfig.Listener l : cfg.listeners()) {
             String how = "";
             if (l instanceof EgressConfig.HttpListener http) {
-                how = " (CONNECT to ports " + http.connectPorts() + ")";
+                how = " (CONNECT to ports " + http.connectPorts() + ")"
+                        + (http.proxyProtocol().required() ? ", PROXY protocol required from "
+                        + http.proxyProtocol().trustedSources() : "")
+                        + (http.connectSniCheck() ? ", a tunnel's ClientHello must name its host" : "");
             } else if (l instanceof EgressConfig.SniListener s) {
                 how = s.upstreamPortFromHeader() ? " -> the upstream port each PROXY header names (one listener for "
                         + "every TLS port)" : " -> upstream port " + s.upstreamPort()
@@ -180,6 +183,12 @@ final class CheckCommand implements Callable<Integer> {
         EgressConfig.Timeouts t = cfg.timeouts();
         out.println("timeouts: connect " + Durations.format(t.connect()) + ", handshake "
                 + Durations.format(t.handshake()) + ", idle " + Durations.format(t.idle()));
+        EgressConfig.Enforce enforce = cfg.mesh().enforce();
+        if (enforce != null) {
+            out.println("enforce: namespaces " + enforce.namespaces() + " leave only through the proxy (DNS, istiod"
+                    + (enforce.allowCidrs().isEmpty() ? "" : " and " + enforce.allowCidrs()) + " besides)"
+                    + (enforce.registryOnly() ? ", Sidecar REGISTRY_ONLY" : ""));
+        }
         out.println("resolver: " + (cfg.resolver().servers().isEmpty() ? "system resolv.conf and /etc/hosts"
                 : "servers " + cfg.resolver().servers().stream()
                         .map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()).toList())

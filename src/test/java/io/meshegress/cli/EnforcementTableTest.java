@@ -121,6 +121,8 @@ class EnforcementTableTest {
         assertThat(check.status()).as(check.err()).isZero();
         String answer = check.out().lines().filter(l -> l.startsWith("=> ")).findFirst().orElseThrow();
         assertThat(answer).as(check.out()).startsWith(reaches ? "=> reaches" : "=> refused");
+        assertThat(check.out()).contains("enforce: namespaces [shop, payments] leave only through the proxy (DNS, "
+                + "istiod and [10.96.0.0/12, 10.244.0.0/16] besides), Sidecar REGISTRY_ONLY");
     }
 
     @Test
