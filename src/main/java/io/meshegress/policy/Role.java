@@ -97,8 +97,8 @@ public final class Role {
         return Optional.empty();
     }
 
-    /** The role's own name rules (the global deny is asked before, by EgressPolicy). */
-    Decision checkName(String host, int port) {
+    /** The role's own name rules; policy.deny is the caller's to ask first (EgressPolicy, RouteTable). */
+    public Decision checkName(String host, int port) {
         List<String> denied = deny.matches(host);
         if (!denied.isEmpty()) {
             return Decision.refuse(denied.get(0));
@@ -120,8 +120,8 @@ public final class Role {
                 + rules.get(0).ports() + ")");
     }
 
-    /** The mesh destination of this role that lists this port for this host, if any. */
-    Optional<String> destinationListingPort(String host, int port) {
+    /** The mesh destination of this role that lists this port for this host, if any (policy.deny aside). */
+    public Optional<String> destinationListingPort(String host, int port) {
         if (!deny.matches(host).isEmpty()) {
             return Optional.empty();
         }

@@ -117,8 +117,9 @@ public final class RouteTable {
         return new Verdict(Decision.allow(role.path() + ".mode report"), null, role, enforced.decision());
     }
 
+    /** Rules 2 and 3 after policy.deny, which {@link #decide} asked already (not twice per request). */
     private Verdict enforce(Role role, Destination.Kind kind, String host, int port) {
-        Decision name = policy.checkName(role, host, port);
+        Decision name = role.checkName(host, port);
         if (!name.allowed()) {
             return new Verdict(name, Refusal.NAME_DENIED, role, null);
         }
@@ -126,7 +127,7 @@ public final class RouteTable {
             Optional<List<Integer>> narrowed = role.connectPorts();
             List<Integer> ports = narrowed.orElse(connectPorts);
             if (!ports.contains(port) && (narrowed.isPresent()
-                    || policy.destinationListingPort(role, host, port).isEmpty())) {
+                    || role.destinationListingPort(host, port).isEmpty())) {
                 String rule = narrowed.isPresent() ? role.path() + ".connectPorts" : "http.connectPorts";
                 return new Verdict(Decision.refuse(rule + " (port " + port + " is not in " + ports + ")"),
                         Refusal.PORT_DENIED, role, null);
