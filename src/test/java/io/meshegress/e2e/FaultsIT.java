@@ -50,6 +50,7 @@ class FaultsIT {
     TestDnsServer dns;
     final List<AutoCloseable> origins = new ArrayList<>();
     FaultyOrigin denied;
+    FaultyOrigin flipAllowed;
     JarProcess proxy;
 
     @BeforeAll
@@ -59,13 +60,17 @@ class FaultsIT {
                 .answer("headonly.f.test", "127.0.0.84").answer("trickle.f.test", "127.0.0.85")
                 .answer("rsttls.f.test", "127.0.0.86").answer("big.f.test", "127.0.0.87")
                 .neverAnswer("silentdns.f.test").servfail("servfail.f.test").truncate("tc.f.test")
-                .alternate("flip.f.test", "127.0.0.82", "127.0.0.9");
+                .alternate("flip.f.test", "127.0.0.89", "127.0.0.9");
         origins.add(new FaultyOrigin("127.0.0.82", 8081, FaultyOrigin.Behaviour.ANSWER));
         origins.add(new FaultyOrigin("127.0.0.83", 8081, FaultyOrigin.Behaviour.RESET_MID_BODY));
         origins.add(new FaultyOrigin("127.0.0.84", 8081, FaultyOrigin.Behaviour.HEAD_ONLY));
         origins.add(new FaultyOrigin("127.0.0.85", 8081, FaultyOrigin.Behaviour.TRICKLE));
         origins.add(new FaultyOrigin("127.0.0.86", 8443, FaultyOrigin.Behaviour.RESET_ON_FIRST_BYTES));
         origins.add(new HttpOrigin("127.0.0.87", 8081));
+        // The allowed side of the flipping name closes after every answer, so no request is served from the pool:
+        // each one is resolved anew and meets the next answer (a pooled connection would skip the flip).
+        flipAllowed = new FaultyOrigin("127.0.0.89", 8081, FaultyOrigin.Behaviour.ANSWER_AND_CLOSE);
+        origins.add(flipAllowed);
         denied = new FaultyOrigin("127.0.0.9", 8081, FaultyOrigin.Behaviour.ANSWER);
         Path config = dir.resolve("egress.yaml");
         Files.writeString(config, """
@@ -198,6 +203,8 @@ class FaultsIT {
         }
         assertThat(codes).contains("200", "403").containsOnly("200", "403");
         assertThat(denied.connections()).isZero();
+        // Every 200 came over a connection of its own: each request was decided on a fresh answer.
+        assertThat(flipAllowed.connections()).isEqualTo((int) codes.stream().filter("200"::equals).count());
         assertThat(logLine(n -> "flip.f.test".equals(n.path("host").asText()) && n.path("status").asInt() == 403)
                 .get("reason").asText()).contains("127.0.0.9").contains("policy.denyNetworks[0]");
     }

@@ -24,6 +24,8 @@ public final class FaultyOrigin implements AutoCloseable {
     public enum Behaviour {
         /** 200 with the body {@code ok}, keep-alive. */
         ANSWER,
+        /** 200 with the body {@code ok} and {@code Connection: close}, then a FIN: nothing to pool. */
+        ANSWER_AND_CLOSE,
         /** Accepts and reads, never answers. */
         SILENT,
         /** A head promising 1,000 bytes, then nothing. */
@@ -39,6 +41,8 @@ public final class FaultyOrigin implements AutoCloseable {
     }
 
     public static final byte[] OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] OK_CLOSE = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+            .getBytes(StandardCharsets.US_ASCII);
 
     private final ServerSocket server;
     private final Behaviour behaviour;
@@ -132,6 +136,11 @@ public final class FaultyOrigin implements AutoCloseable {
     private boolean answer(Socket s, OutputStream out) throws IOException, InterruptedException {
         switch (behaviour) {
             case ANSWER -> out.write(OK);
+            case ANSWER_AND_CLOSE -> {
+                out.write(OK_CLOSE);
+                out.flush();
+                return false;
+            }
             case SILENT -> {
                 return true;
             }
