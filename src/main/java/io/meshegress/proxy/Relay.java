@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
@@ -98,11 +99,20 @@ public final class Relay {
             if (evt instanceof ChannelInputShutdownEvent) {
                 // Pass the end of input on only after every byte read before it has been written.
                 peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-                    if (f.isSuccess() && peer instanceof DuplexChannel && peer.isActive()) {
-                        ((DuplexChannel) peer).shutdownOutput().addListener(s -> closeIfDone(peer));
-                    } else {
+                    if (!f.isSuccess() || !(peer instanceof DuplexChannel) || !peer.isActive()
+                            || ((DuplexChannel) peer).isInputShutdown()) {
+                        // The peer's own input ended before: with nothing left to read either way, a close
+                        // sends the same FIN a shutdown would, without a second system call.
                         peer.close();
+                        return;
                     }
+                    ((DuplexChannel) peer).shutdownOutput().addListener(s -> {
+                        // Its output done, the peer is over when its input ends: no half-close is left to keep,
+                        // so Netty closes it at its end of input instead of shutting an input that the
+                        // kernel has already closed (ENOTCONN, an exception with a stack trace).
+                        peer.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
+                        closeIfDone(peer);
+                    });
                 });
                 closeIfDone(ctx.channel());
             } else if (evt instanceof IdleStateEvent) {

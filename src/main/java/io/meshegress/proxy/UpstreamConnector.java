@@ -7,7 +7,8 @@ import io.meshegress.observe.ProxyMetrics;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
@@ -27,6 +28,9 @@ import java.util.Optional;
  * second answer past it.
  */
 public final class UpstreamConnector {
+    /** The upstream's pipeline is filled by whoever takes the connection; Bootstrap insists on a handler. */
+    private static final ChannelHandler NO_HANDLER = new NoHandler();
+
     private final RouteTable routes;
     private final EgressResolver resolver;
     private final Transport transport;
@@ -102,19 +106,14 @@ public final class UpstreamConnector {
         long start = System.nanoTime();
         ChannelFuture cf = new Bootstrap()
                 .group(loop)
-                .channel(transport.socketChannel())
+                .channelFactory(transport.connectionsTo(target.getAddress()))
                 .option(ChannelOption.AUTO_READ, false) // TCP_NODELAY: Netty's default on Linux
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, Transport.RECEIVE_SIZES)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeouts.connect().toMillis()))
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        transport.prepare(ch);
-                    }
-                })
+                .handler(NO_HANDLER)
                 .connect(target);
         cf.addListener(f -> {
             Duration took = Duration.ofNanos(System.nanoTime() - start);
@@ -147,5 +146,9 @@ public final class UpstreamConnector {
         String reason = colon >= 0 ? m.substring(colon + 8) : m;
         int addr = reason.indexOf(": /");
         return addr >= 0 ? reason.substring(0, addr) : reason;
+    }
+
+    @ChannelHandler.Sharable
+    private static final class NoHandler extends ChannelHandlerAdapter {
     }
 }

@@ -248,24 +248,26 @@ public final class EgressServer implements AutoCloseable {
             throws ListenerBindException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(group, group)
-                .channel(transport.serverChannel())
+                .channelFactory(transport.listeningChannels())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 // TCP_NODELAY is Netty's default on Linux; setting it again costs a system call per connection.
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, Transport.RECEIVE_SIZES)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
+                .handler(transport.acceptedConnections())
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        transport.prepare(ch);
                         ch.pipeline().addLast(spec.initializer());
                     }
                 });
         if (reusePort) {
             b.option(EpollChannelOption.SO_REUSEPORT, true);
+        }
+        if (!transport.listenersPassOnKeepAlive()) {
+            b.childOption(ChannelOption.SO_KEEPALIVE, true);
         }
         var future = b.bind(address).awaitUninterruptibly();
         if (!future.isSuccess()) {

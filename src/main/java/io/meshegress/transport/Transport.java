@@ -1,6 +1,11 @@
 package io.meshegress.transport;
 
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -12,11 +17,18 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.unix.Socket;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.function.Supplier;
 
 /**
@@ -55,9 +67,69 @@ public record Transport(String name,
         return name.equals("epoll");
     }
 
-    /** Prepares a freshly registered connection of this transport (see {@link EpollInterestFix}). */
-    public void prepare(io.netty.channel.Channel ch) {
-        EpollInterestFix.apply(ch);
+    /**
+     * The first handler of a listening channel: it prepares each accepted connection before Netty registers it
+     * with its event loop, so that the interest set the connection is added with already holds what
+     * {@link EpollInterestFix} needs (afterwards, each change is one more {@code epoll_ctl} per connection).
+     */
+    public ChannelHandler acceptedConnections() {
+        return PrepareAccepted.INSTANCE;
+    }
+
+    /**
+     * Listening sockets, created with the options that every accepted socket inherits from them (Linux copies
+     * SO_KEEPALIVE to the sockets {@code accept} returns), so that no connection pays a system call to set
+     * them. Where {@link #listenersPassOnKeepAlive()} is false, the listener sets it per connection instead.
+     */
+    public ChannelFactory<ServerChannel> listeningChannels() {
+        if (name.equals("epoll")) {
+            return () -> {
+                EpollServerSocketChannel ch = new EpollServerSocketChannel();
+                try {
+                    ((Socket) ch.fd()).setKeepAlive(true);
+                } catch (IOException e) {
+                    ch.unsafe().closeForcibly();
+                    throw new UncheckedIOException("cannot set SO_KEEPALIVE on a listening socket", e);
+                }
+                return ch;
+            };
+        }
+        return NioServerSocketChannel::new;
+    }
+
+    /** Whether {@link #listeningChannels()} sockets hand SO_KEEPALIVE on to the connections they accept. */
+    public boolean listenersPassOnKeepAlive() {
+        return name.equals("epoll");
+    }
+
+    /**
+     * New outgoing connections to {@code target}: a socket of the target's own address family (an IPv4 one
+     * needs no IPV6_V6ONLY call), prepared before it is registered.
+     */
+    public ChannelFactory<Channel> connectionsTo(InetAddress target) {
+        SocketProtocolFamily family = target instanceof Inet4Address ? SocketProtocolFamily.INET
+                : SocketProtocolFamily.INET6;
+        if (name.equals("epoll")) {
+            return () -> {
+                EpollSocketChannel ch = new EpollSocketChannel(family);
+                EpollInterestFix.apply(ch);
+                return ch;
+            };
+        }
+        return () -> new NioSocketChannel(SelectorProvider.provider(), family);
+    }
+
+    @ChannelHandler.Sharable
+    private static final class PrepareAccepted extends ChannelInboundHandlerAdapter {
+        static final PrepareAccepted INSTANCE = new PrepareAccepted();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Channel) {
+                EpollInterestFix.apply((Channel) msg);
+            }
+            ctx.fireChannelRead(msg);
+        }
     }
 
     /** Event loops on daemon threads: the process lives as long as its main thread, never longer. */
