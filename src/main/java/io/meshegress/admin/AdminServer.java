@@ -17,19 +17,23 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.meshegress.observe.ProxyMetrics;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * The admin listener's pipeline: {@code GET /healthz} answers while the process serves, {@code GET /readyz}
- * 200 while ready and 503 while starting or draining, {@code GET /metrics} the Prometheus text format.
+ * The admin listener's pipeline: {@code GET /} the status page ({@link StatusPage}), {@code GET /refusals} the
+ * last refusals and {@code GET /explain?host=&port=&client=} the route table's answer (both JSON),
+ * {@code GET /healthz} answers while the process serves, {@code GET /readyz} 200 while ready and 503 while
+ * starting or draining, {@code GET /metrics} the Prometheus text format.
  *
  * <p>Every connection is bounded: the client's FIN closes it once the answers are written (the listeners share
  * half-closure, which a prober that closes first would otherwise leave in CLOSE-WAIT for ever), one idle for
@@ -38,12 +42,15 @@ import java.util.function.Supplier;
  */
 public final class AdminServer extends ChannelInitializer<SocketChannel> {
     private final Supplier<Boolean> ready;
+    private final StatusPage.Sources status;
     private final ProxyMetrics metrics;
     private final long idleMillis;
     private final int maxConnections;
     private final AtomicInteger open = new AtomicInteger();
 
-    public AdminServer(Supplier<Boolean> ready, ProxyMetrics metrics, Duration idleTimeout, int maxConnections) {
+    public AdminServer(Supplier<Boolean> ready, ProxyMetrics metrics, Duration idleTimeout, int maxConnections,
+                       StatusPage.Sources status) {
+        this.status = status;
         this.ready = ready;
         this.metrics = metrics;
         this.idleMillis = idleTimeout.toMillis();
@@ -67,17 +74,35 @@ public final class AdminServer extends ChannelInitializer<SocketChannel> {
     }
 
 
+    private static final String JSON = "application/json; charset=utf-8";
+
     private final class Endpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-            String path = request.uri();
-            int q = path.indexOf('?');
-            if (q >= 0) {
-                path = path.substring(0, q);
-            }
+            QueryStringDecoder uri = new QueryStringDecoder(request.uri(), StandardCharsets.UTF_8, true, 32);
+            String path = uri.path();
             FullHttpResponse response;
             if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
                 response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET\n");
+            } else if (path.equals("/")) {
+                StatusPage.Query query = new StatusPage.Query(param(uri, "filter"), param(uri, "host"),
+                        param(uri, "port"), param(uri, "client"));
+                Explain.Answer answer = query.host() == null ? null
+                        : Explain.ask(status.runtime().get(), query.host(), query.port(), query.client());
+                response = body(HttpResponseStatus.OK, StatusPage.html(status, metrics, ready.get(), query, answer),
+                        "text/html; charset=utf-8");
+                // No script, no style or image from anywhere else, no framing: the page needs none of them.
+                response.headers().set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "
+                        + "form-action 'self'; frame-ancestors 'none'");
+                response.headers().set("X-Content-Type-Options", "nosniff");
+            } else if (path.equals("/refusals")) {
+                response = body(HttpResponseStatus.OK, RefusalFilter.json(RefusalFilter.apply(status.board().refusals(),
+                        param(uri, "filter"))), JSON);
+            } else if (path.equals("/explain")) {
+                Explain.Answer answer = Explain.ask(status.runtime().get(), param(uri, "host"), param(uri, "port"),
+                        param(uri, "client"));
+                response = body(answer.error() == null ? HttpResponseStatus.OK : HttpResponseStatus.BAD_REQUEST,
+                        Explain.json(answer), JSON);
             } else if (path.equals("/healthz")) {
                 response = text(HttpResponseStatus.OK, "ok\n");
             } else if (path.equals("/readyz")) {
@@ -98,11 +123,22 @@ public final class AdminServer extends ChannelInitializer<SocketChannel> {
         }
 
         private static FullHttpResponse text(HttpResponseStatus status, String body) {
+            return body(status, body, HttpHeaderValues.TEXT_PLAIN + "; charset=utf-8");
+        }
+
+        private static FullHttpResponse body(HttpResponseStatus status, String body, String contentType) {
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                     Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
-            r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN + "; charset=utf-8");
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
             r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+            r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
             return r;
+        }
+
+        /** The first value of a query parameter, or null. */
+        private static String param(QueryStringDecoder uri, String name) {
+            List<String> values = uri.parameters().get(name);
+            return values == null || values.isEmpty() ? null : values.get(0);
         }
 
         @Override

@@ -3,18 +3,16 @@ package io.meshegress.cli;
 import io.meshegress.config.ConfigException;
 import io.meshegress.config.Durations;
 import io.meshegress.config.EgressConfig;
-import io.meshegress.policy.HostPattern;
 import io.meshegress.policy.Role;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshegress.dns.EgressResolver;
-import io.meshegress.proxy.Destination;
+import io.meshegress.explain.RouteExplanation;
+import io.meshegress.explain.RouteExplanation.Target;
 import io.meshegress.proxy.RouteTable;
 import io.meshegress.transport.Transport;
 import io.meshegress.proxy.UpstreamOutcome;
 import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
-import io.meshegress.proxy.http.RequestTarget;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.Future;
@@ -100,10 +98,7 @@ final class CheckCommand implements Callable<Integer> {
             }
         }
         if (clientAddress != null || !cfg.policy().roles().isEmpty()) {
-            Role role = routes.role(clientAddress);
-            out.println((clientAddress == null ? "any client (no --client)" : "client " + clientAddress.getHostAddress())
-                    + ": role " + role.name() + " (" + (clientAddress == null ? "no --client" : routes.roleReason(clientAddress))
-                    + "), mode " + role.mode().word());
+            out.println(RouteExplanation.role(routes, clientAddress).text());
         }
         int status = Main.OK;
         MultiThreadIoEventLoopGroup loop = resolve ? Transport.select().newGroup(1) : null;
@@ -118,12 +113,12 @@ final class CheckCommand implements Callable<Integer> {
                     continue;
                 }
                 if (namespace != null) {
-                    int port = target.get().port != null ? target.get().port : 443;
-                    new NamespaceCheck(cfg, routes, manifests).explain(namespace, target.get().host, port,
+                    int port = target.get().port() != null ? target.get().port() : 443;
+                    new NamespaceCheck(cfg, routes, manifests).explain(namespace, target.get().host(), port,
                             protocol.toUpperCase(java.util.Locale.ROOT), out);
                     continue;
                 }
-                explain(cfg, routes, clientAddress, target.get(), out);
+                RouteExplanation.routes(cfg, routes, clientAddress, target.get()).forEach(r -> out.println(r.text()));
                 if (resolver != null) {
                     explainAddresses(cfg, routes, resolver, loop.next(), target.get(), out);
                 }
@@ -205,68 +200,16 @@ final class CheckCommand implements Callable<Integer> {
         return first.substring(0, first.length() - 1) + ", ... " + (items.size() - 8) + " more]";
     }
 
-    /**
-     * For each listener, the route table's own verdict, printed in the access log's words: {@code allowed by RULE},
-     * or the refusal reason as the proxy logs it. An IP literal also meets the address rules (no DNS needed).
-     */
-    private static void explain(EgressConfig cfg, RouteTable routes, InetAddress client, Target t, PrintWriter out) {
-        for (EgressConfig.SniListener s : cfg.sni()) {
-            if (s.upstreamPortFromHeader()) {
-                int port = t.port == null ? 443 : t.port;
-                out.println(t.display(port) + " via sni " + s.listen() + " (port " + port + " from the PROXY header): "
-                        + verdict(cfg, routes, client, Destination.Kind.SNI, t.host, port));
-                continue;
-            }
-            if (t.port != null && t.port != s.upstreamPort()) {
-                out.println(t.display(t.port) + " via sni " + s.listen() + ": not reachable (this listener always "
-                        + "connects to port " + s.upstreamPort() + ")");
-                continue;
-            }
-            out.println(t.display(s.upstreamPort()) + " via sni " + s.listen() + ": "
-                    + verdict(cfg, routes, client, Destination.Kind.SNI, t.host, s.upstreamPort()));
-        }
-        if (cfg.http() != null) {
-            int plainPort = t.port == null ? 80 : t.port;
-            out.println(t.display(plainPort) + " via http " + cfg.http().listen() + " plain HTTP: "
-                    + verdict(cfg, routes, client, Destination.Kind.HTTP, t.host, plainPort));
-            int port = t.port == null ? 443 : t.port;
-            out.println(t.display(port) + " via http " + cfg.http().listen() + " CONNECT: "
-                    + verdict(cfg, routes, client, Destination.Kind.CONNECT, t.host, port));
-        }
-    }
-
-    private static String verdict(EgressConfig cfg, RouteTable routes, InetAddress client, Destination.Kind kind,
-                                  String host, int port) {
-        RouteTable.Verdict v = routes.decide(client, kind, host, port);
-        // An address known without DNS (an IP literal, or resolver.hosts) meets the address rules here too.
-        InetAddress known = HostPattern.isIpLiteral(host) ? literal(host) : cfg.resolver().hosts().get(host);
-        if (v.allowed() && known != null) {
-            Optional<UpstreamOutcome.Refused> refused = routes.address(new InetSocketAddress(known, port));
-            if (refused.isPresent()) {
-                return refused.get().reason();
-            }
-        }
-        return v.toString();
-    }
-
-    private static InetAddress literal(String host) {
-        try {
-            return InetAddress.getByAddress(NetUtil.createByteArrayFromIpAddressString(host));
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalStateException("not an IP literal: " + host, e);
-        }
-    }
-
     /** With --resolve: what the name resolves to, and which of those addresses the route table lets through. */
     private static void explainAddresses(EgressConfig cfg, RouteTable routes, EgressResolver resolver,
                                          EventLoop loop, Target t, PrintWriter out) {
-        Future<List<InetAddress>> f = resolver.resolve(t.host, loop);
+        Future<List<InetAddress>> f = resolver.resolve(t.host(), loop);
         long waitMs = cfg.resolver().queryTimeout().toMillis() * 2 + 1000;
         if (!f.awaitUninterruptibly(waitMs) || !f.isSuccess()) {
-            out.println(t.host + " resolves to nothing: " + (f.cause() != null ? f.cause().getMessage() : "no answer"));
+            out.println(t.host() + " resolves to nothing: " + (f.cause() != null ? f.cause().getMessage() : "no answer"));
             return;
         }
-        int port = t.port == null ? 443 : t.port;
+        int port = t.port() == null ? 443 : t.port();
         List<String> parts = new ArrayList<>();
         for (InetAddress a : f.getNow()) {
             Optional<UpstreamOutcome.Refused> refused = routes.address(new InetSocketAddress(a, port));
@@ -275,30 +218,6 @@ final class CheckCommand implements Callable<Integer> {
             parts.add(address + " (" + refused.map(r -> r.reason().startsWith(address + " ")
                     ? r.reason().substring(address.length() + 1) : r.reason()).orElse("allowed") + ")");
         }
-        out.println(t.host + " resolves to " + String.join(", ", parts));
-    }
-
-    private record Target(String host, Integer port) {
-        /** HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address, read as the proxy reads a CONNECT authority. */
-        static Optional<Target> parse(String text) {
-            boolean withPort = text.startsWith("[") ? text.contains("]:")
-                    : text.indexOf(':') > 0 && text.indexOf(':') == text.lastIndexOf(':');
-            if (withPort) {
-                try {
-                    RequestTarget t = RequestTarget.parse(HttpMethod.CONNECT, text, null);
-                    return Optional.of(new Target(t.host(), t.port()));
-                } catch (RequestTarget.Invalid e) {
-                    return Optional.empty();
-                }
-            }
-            String host = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
-            return HostPattern.normalizeHost(host).map(h -> new Target(h, null));
-        }
-
-        /** host:port, with an IPv6 literal in brackets ({@code [::1]:443}, never {@code ::1:443}). */
-        String display(int defaultPort) {
-            int p = port == null ? defaultPort : port;
-            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + p;
-        }
+        out.println(t.host() + " resolves to " + String.join(", ", parts));
     }
 }

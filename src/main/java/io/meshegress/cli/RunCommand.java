@@ -7,6 +7,7 @@ import io.meshegress.control.ConfigReloader;
 import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.AccessLogWriter;
 import io.meshegress.observe.ProxyMetrics;
+import io.meshegress.observe.StatusBoard;
 import io.meshegress.server.EgressServer;
 import io.meshegress.server.ListenerBindException;
 import io.netty.util.ResourceLeakDetector;
@@ -85,16 +86,21 @@ final class RunCommand implements Callable<Integer> {
                     + cfg.accessLog().destination() + ": " + e.getMessage());
             return Main.RUNTIME_FAILURE;
         }
+        StatusBoard board = new StatusBoard();
+        board.loaded(config.file == null ? "(embedded defaults)" : config.file.toString());
         EgressServer server;
         try {
-            server = EgressServer.start(cfg, AccessLog.metered(metrics, accessLog::write), metrics);
+            server = EgressServer.start(cfg, AccessLog.metered(metrics, entry -> {
+                board.record(entry);
+                accessLog.write(entry);
+            }), metrics, board);
         } catch (ListenerBindException e) {
             spec.commandLine().getErr().println("mesh-egress: " + e.getMessage());
             accessLog.close();
             return Main.RUNTIME_FAILURE;
         }
         ConfigReloader reloader = config.file == null || !Files.isRegularFile(config.file) ? null
-                : new ConfigReloader(config.file, loaded, this::adjust, server::reload, metrics).start();
+                : new ConfigReloader(config.file, loaded, this::adjust, server::reload, metrics, board).start();
         CountDownLatch stopRequested = new CountDownLatch(1);
         TerminationSignals.onTerminate(stopRequested::countDown);
         TerminationSignals.onHangup(() -> {

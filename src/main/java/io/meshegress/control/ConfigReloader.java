@@ -5,6 +5,7 @@ import io.meshegress.config.ConfigFile;
 import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.observe.ProxyMetrics;
+import io.meshegress.observe.StatusBoard;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +47,7 @@ public final class ConfigReloader implements AutoCloseable {
     private final Adjuster adjuster;
     private final Applier applier;
     private final ProxyMetrics metrics;
+    private final StatusBoard board;
     private final Thread watcher;
     private volatile boolean closed;
     private byte[] lastSeen;
@@ -53,6 +55,13 @@ public final class ConfigReloader implements AutoCloseable {
     private String lastReadFailure;
 
     public ConfigReloader(Path file, byte[] loadedContent, Adjuster adjuster, Applier applier, ProxyMetrics metrics) {
+        this(file, loadedContent, adjuster, applier, metrics, new StatusBoard());
+    }
+
+    /** @param board told of every applied and every rejected reload (the admin status page shows both) */
+    public ConfigReloader(Path file, byte[] loadedContent, Adjuster adjuster, Applier applier, ProxyMetrics metrics,
+                          StatusBoard board) {
+        this.board = board;
         this.file = file;
         this.adjuster = adjuster;
         this.applier = applier;
@@ -116,11 +125,13 @@ public final class ConfigReloader implements AutoCloseable {
             return;
         }
         metrics.configReload("success");
+        board.loaded(file.toString());
         LOG.info("reloaded {} ({}); new connections use it", file, why);
     }
 
     private void fail(String line) {
         metrics.configReload("failure");
+        board.rejected(line);
         LOG.error("reload rejected, the previous configuration keeps serving: {}", line);
     }
 

@@ -6,6 +6,13 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -64,6 +71,37 @@ public final class ProxyMetrics {
                 .description("Payload bytes relayed, counted when the connection or request ends")
                 .tag("listener", o.listener()).tag("kind", o.kind()).tag("direction", direction)
                 .register(registry);
+    }
+
+    /** What one listener has done since start, from the same counters /metrics exports. */
+    public record ListenerTraffic(String listener, long handled, long refused, long bytesUp, long bytesDown,
+                                  int tunnelsOpen) {
+    }
+
+    /** Per listener (as the access log names it), in name order. */
+    public List<ListenerTraffic> byListener() {
+        Map<String, long[]> sums = new TreeMap<>();
+        // The byte counters are per (listener, kind, direction), shared by that pair's outcomes: count each once.
+        Set<Counter> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        outcomes.forEach((o, c) -> {
+            long[] t = sums.computeIfAbsent(o.listener(), l -> new long[4]);
+            long n = (long) c.count().count();
+            t[0] += n;
+            t[1] += o.decision().equals("refused") ? n : 0;
+            if (seen.add(c.up())) {
+                t[2] += (long) c.up().count();
+            }
+            if (seen.add(c.down())) {
+                t[3] += (long) c.down().count();
+            }
+        });
+        tunnels.keySet().forEach(l -> sums.computeIfAbsent(l, x -> new long[4]));
+        List<ListenerTraffic> out = new ArrayList<>();
+        sums.forEach((l, t) -> {
+            AtomicInteger open = tunnels.get(l);
+            out.add(new ListenerTraffic(l, t[0], t[1], t[2], t[3], open == null ? 0 : open.get()));
+        });
+        return out;
     }
 
     public void tunnelOpened(String listener) {

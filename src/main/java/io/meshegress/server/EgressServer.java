@@ -2,11 +2,13 @@ package io.meshegress.server;
 
 import io.meshegress.transport.Transport;
 import io.meshegress.admin.AdminServer;
+import io.meshegress.admin.StatusPage;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.config.ListenAddress;
 import io.meshegress.dns.EgressResolver;
 import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.ProxyMetrics;
+import io.meshegress.observe.StatusBoard;
 import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.DrainEvent;
 import io.meshegress.proxy.ProxyRuntime;
@@ -75,6 +77,7 @@ public final class EgressServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final AccessLog accessLog;
     private final ProxyMetrics metrics;
+    private final StatusBoard board;
     private final Admission admission;
     private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicReference<ProxyRuntime> runtime = new AtomicReference<>();
@@ -83,7 +86,8 @@ public final class EgressServer implements AutoCloseable {
     private volatile boolean ready;
     private volatile boolean closed;
 
-    private EgressServer(Transport transport, AccessLog accessLog, ProxyMetrics metrics) {
+    private EgressServer(Transport transport, AccessLog accessLog, ProxyMetrics metrics, StatusBoard board) {
+        this.board = board;
         this.transport = transport;
         this.workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
         this.accessLog = accessLog;
@@ -99,7 +103,13 @@ public final class EgressServer implements AutoCloseable {
     /** Binds every listener of the config, or closes what it bound and fails. */
     public static EgressServer start(EgressConfig config, AccessLog accessLog, ProxyMetrics metrics)
             throws ListenerBindException {
-        EgressServer server = new EgressServer(Transport.select(), accessLog, metrics);
+        return start(config, accessLog, metrics, new StatusBoard());
+    }
+
+    /** @param board what the admin status page shows beyond metrics (refusals, the configuration's state) */
+    public static EgressServer start(EgressConfig config, AccessLog accessLog, ProxyMetrics metrics, StatusBoard board)
+            throws ListenerBindException {
+        EgressServer server = new EgressServer(Transport.select(), accessLog, metrics, board);
         try {
             server.apply(config);
             server.ready = true;
@@ -186,7 +196,8 @@ public final class EgressServer implements AutoCloseable {
                         key + " (forward proxy: CONNECT to ports " + http.connectPorts() + ", plain HTTP by Host)"));
             } else if (l instanceof EgressConfig.Admin admin) {
                 out.add(new ListenerSpec(key, new AdminServer(() -> ready, metrics, admin.idleTimeout(),
-                        admin.maxConnections()), key + " (GET /healthz, /readyz, /metrics)"));
+                        admin.maxConnections(), new StatusPage.Sources(runtime::get, board, admission)),
+                        key + " (GET / status page, /healthz, /readyz, /metrics, /refusals, /explain)"));
             }
         }
         return out;
