@@ -214,9 +214,12 @@ public record EgressConfig(
      * What {@code istio} generates. {@code exportTo} (extension) limits which namespaces see the ServiceEntries
      * and VirtualServices; empty leaves Istio's default (all).
      */
-    /** @param enforce mesh.enforce, or null: no NetworkPolicy or Sidecar is emitted */
+    /**
+     * @param enforce            mesh.enforce, or null: no NetworkPolicy or Sidecar is emitted
+     * @param prometheusOperator mesh.monitoring is prometheus-operator: also a ServiceMonitor and a PrometheusRule
+     */
     public record Mesh(String namespace, Proxy proxy, List<String> exportTo, List<Destination> destinations,
-                       Enforce enforce) {
+                       Enforce enforce, boolean prometheusOperator) {
         public Mesh {
             exportTo = List.copyOf(exportTo);
             destinations = List.copyOf(destinations);

@@ -19,7 +19,7 @@ final class MeshReader extends YamlValueReader {
     }
 
     EgressConfig.Mesh mesh(YamlNode node) throws ConfigException {
-        Fields f = fields(node, "namespace", "proxy", "exportTo", "destinations", "enforce");
+        Fields f = fields(node, "namespace", "proxy", "exportTo", "destinations", "enforce", "monitoring");
         String namespace = "default";
         if (f.has("namespace")) {
             namespace = dnsLabel(f.get("namespace"), "a Kubernetes namespace name");
@@ -86,8 +86,16 @@ final class MeshReader extends YamlValueReader {
             });
         }
         EgressConfig.Enforce enforce = f.has("enforce") ? enforce(f.get("enforce")) : null;
+        boolean prometheusOperator = false;
+        if (f.has("monitoring")) {
+            String v = string(f.get("monitoring"));
+            if (!v.equals("prometheus-operator") && !v.equals("none")) {
+                throw at(f.get("monitoring"), Quote.shortly(v) + " is not prometheus-operator or none");
+            }
+            prometheusOperator = v.equals("prometheus-operator");
+        }
         return new EgressConfig.Mesh(namespace, new EgressConfig.Proxy(addresses, image, replicas, maxReplicas,
-                proxyProtocol), exportTo, destinations, enforce);
+                proxyProtocol), exportTo, destinations, enforce, prometheusOperator);
     }
 
     /** mesh.enforce: the namespaces whose egress must go through the proxy, and what they may still reach. */

@@ -104,6 +104,9 @@ public final class ManifestGenerator {
         if (config.mesh().enforce() != null) {
             out.addAll(new EnforcementManifests(config, ports).all());
         }
+        if (config.mesh().prometheusOperator()) {
+            out.addAll(new MonitoringManifests(config).all());
+        }
         return out;
     }
 
@@ -146,16 +149,28 @@ public final class ManifestGenerator {
     }
 
     private List<ObjectNode> endpointSlices() {
+        return endpointSlices(NAME, namespace, config.mesh().proxy().addresses(), ps -> {
+            for (ProxyPorts.ProxyPort p : ports) {
+                ps.addObject().put("name", p.name()).put("port", p.targetPort()).put("protocol", "TCP");
+            }
+        });
+    }
+
+    /**
+     * The EndpointSlices (one per address family) of a selector-less Service whose endpoints are the proxy's
+     * addresses outside the cluster; {@code ports} fills each slice's port list.
+     */
+    static List<ObjectNode> endpointSlices(String service, String namespace, List<InetAddress> addresses,
+                                           java.util.function.Consumer<ArrayNode> ports) {
         List<ObjectNode> out = new ArrayList<>();
         for (boolean v6 : new boolean[] {false, true}) {
-            List<InetAddress> family = config.mesh().proxy().addresses().stream()
-                    .filter(a -> (a instanceof Inet6Address) == v6).toList();
+            List<InetAddress> family = addresses.stream().filter(a -> (a instanceof Inet6Address) == v6).toList();
             if (family.isEmpty()) {
                 continue;
             }
-            ObjectNode s = object("discovery.k8s.io/v1", "EndpointSlice", NAME + (v6 ? "-ipv6" : "-ipv4"));
+            ObjectNode s = object("discovery.k8s.io/v1", "EndpointSlice", service + (v6 ? "-ipv6" : "-ipv4"), namespace);
             ObjectNode labels = ((ObjectNode) s.get("metadata")).withObjectProperty("labels");
-            labels.put("kubernetes.io/service-name", NAME);
+            labels.put("kubernetes.io/service-name", service);
             labels.put("endpointslice.kubernetes.io/managed-by", "mesh-egress");
             s.put("addressType", v6 ? "IPv6" : "IPv4");
             ArrayNode endpoints = s.putArray("endpoints");
@@ -164,10 +179,7 @@ public final class ManifestGenerator {
                 ep.putArray("addresses").add(a.getHostAddress());
                 ep.putObject("conditions").put("ready", true);
             }
-            ArrayNode ps = s.putArray("ports");
-            for (ProxyPorts.ProxyPort p : ports) {
-                ps.addObject().put("name", p.name()).put("port", p.targetPort()).put("protocol", "TCP");
-            }
+            ports.accept(s.putArray("ports"));
             out.add(s);
         }
         return out;

@@ -141,6 +141,7 @@ public final class ManifestValidator {
             problems.addAll(validate(o));
         }
         problems.addAll(crossObject(objects));
+        problems.addAll(MonitoringChecks.crossObject(objects));
         return problems;
     }
 
@@ -152,6 +153,11 @@ public final class ManifestValidator {
         String id = kind + " " + name;
         List<String> problems = new ArrayList<>();
         Schema schema = schemas.get(apiVersion + "/" + kind);
+        if (schema == null && MonitoringChecks.covers(apiVersion)) {
+            metadata(o, id, false, problems);
+            MonitoringChecks.check(o, id, problems);
+            return problems;
+        }
         if (schema == null) {
             problems.add(id + ": no schema for " + apiVersion + " " + kind);
             return problems;
