@@ -6,7 +6,7 @@ import io.meshegress.text.Quote;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.io.OutputStream;
+import java.io.Writer;
 
 /** The two access-log line formats: JSON (the default, for log pipelines) and text (for people). */
 public final class AccessLogFormats {
@@ -25,8 +25,8 @@ public final class AccessLogFormats {
         return out.toString();
     }
 
-    /** Creates a generator that a formatter keeps for its whole life (one line per object), as UTF-8 bytes. */
-    static JsonGenerator generator(OutputStream out) throws IOException {
+    /** Creates the generator the access-log writer keeps for its whole life (one line per object). */
+    static JsonGenerator generator(Writer out) throws IOException {
         JsonGenerator g = JSON.createGenerator(out);
         g.setRootValueSeparator(null); // the writer ends each line itself
         return g;

@@ -91,7 +91,7 @@ class AccessLogWriterTest {
         int lines;
         try (AccessLogWriter w = AccessLogWriter.open(file.toString(), "json", metrics)) {
             // Faster than any writer drains: more than the bound is offered between two flushes at least once.
-            for (int i = 0; i < 4 * AccessLogWriter.MAX_PENDING_LINES; i++) {
+            for (int i = 0; i < 4 * AccessLogWriter.QUEUE; i++) {
                 w.write(entry(0, i));
             }
         }
@@ -99,6 +99,6 @@ class AccessLogWriterTest {
         String dropped = metrics.scrape().lines().filter(l -> l.startsWith("meshegress_access_log_dropped_total"))
                 .findFirst().orElse("meshegress_access_log_dropped_total 0");
         long droppedCount = (long) Double.parseDouble(dropped.substring(dropped.lastIndexOf(' ') + 1));
-        assertThat(lines + droppedCount).isEqualTo(4L * AccessLogWriter.MAX_PENDING_LINES);
+        assertThat(lines + droppedCount).isEqualTo(4L * AccessLogWriter.QUEUE);
     }
 }
