@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshegress.explain.RouteExplanation;
 import io.meshegress.explain.RouteExplanation.Target;
+import io.meshegress.config.EgressConfig;
 import io.meshegress.proxy.ProxyRuntime;
+import io.meshegress.proxy.RouteTable;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -31,10 +33,16 @@ final class Explain {
     }
 
     static Answer ask(ProxyRuntime runtime, String host, String port, String client) {
+        return runtime == null ? ask(null, null, host, port, client)
+                : ask(runtime.config(), runtime.routes(), host, port, client);
+    }
+
+    /** @param cfg the configuration in force (null: none yet) and {@code routes} its route table */
+    static Answer ask(EgressConfig cfg, RouteTable routes, String host, String port, String client) {
         if (host == null || host.isBlank()) {
             return Answer.invalid("host is required (HOST, HOST:PORT or [IPv6]:PORT)");
         }
-        if (runtime == null) {
+        if (cfg == null) {
             return Answer.invalid("no configuration is in force yet");
         }
         String asked = host.strip();
@@ -61,11 +69,11 @@ final class Explain {
                 throw new IllegalStateException(e);
             }
         }
-        RouteExplanation.ClientRole role = clientAddress != null || !runtime.config().policy().roles().isEmpty()
-                ? RouteExplanation.role(runtime.routes(), clientAddress) : null;
+        RouteExplanation.ClientRole role = clientAddress != null || !cfg.policy().roles().isEmpty()
+                ? RouteExplanation.role(routes, clientAddress) : null;
         return new Answer(target.get().host(), target.get().port(),
                 clientAddress == null ? null : clientAddress.getHostAddress(), role,
-                RouteExplanation.routes(runtime.config(), runtime.routes(), clientAddress, target.get()), null);
+                RouteExplanation.routes(cfg, routes, clientAddress, target.get()), null);
     }
 
     static String json(Answer a) {
