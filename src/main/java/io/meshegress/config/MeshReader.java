@@ -86,14 +86,8 @@ final class MeshReader extends YamlValueReader {
             });
         }
         EgressConfig.Enforce enforce = f.has("enforce") ? enforce(f.get("enforce")) : null;
-        boolean prometheusOperator = false;
-        if (f.has("monitoring")) {
-            String v = string(f.get("monitoring"));
-            if (!v.equals("prometheus-operator") && !v.equals("none")) {
-                throw at(f.get("monitoring"), Quote.shortly(v) + " is not prometheus-operator or none");
-            }
-            prometheusOperator = v.equals("prometheus-operator");
-        }
+        boolean prometheusOperator = f.has("monitoring")
+                && word(f.get("monitoring"), "prometheus-operator", "none").equals("prometheus-operator");
         return new EgressConfig.Mesh(namespace, new EgressConfig.Proxy(addresses, image, replicas, maxReplicas,
                 proxyProtocol), exportTo, destinations, enforce, prometheusOperator);
     }
@@ -130,14 +124,7 @@ final class MeshReader extends YamlValueReader {
                 dnsPorts = list(d.get("ports"), this::port);
             }
         }
-        boolean registryOnly = true;
-        if (f.has("istio")) {
-            String v = string(f.get("istio"));
-            if (!v.equals("registryOnly") && !v.equals("off")) {
-                throw at(f.get("istio"), Quote.shortly(v) + " is not registryOnly or off");
-            }
-            registryOnly = v.equals("registryOnly");
-        }
+        boolean registryOnly = !f.has("istio") || word(f.get("istio"), "registryOnly", "off").equals("registryOnly");
         return new EgressConfig.Enforce(namespaces, allowCidrs, new EgressConfig.Dns(dnsNamespace, dnsLabels, dnsPorts),
                 registryOnly);
     }

@@ -99,6 +99,19 @@ abstract class YamlValueReader {
         throw at(node, Quote.shortly(text) + " is not true or false");
     }
 
+    /** One of a few words: {@code "x" is not a or b} (or {@code a, b or c}) otherwise. */
+    String word(YamlNode node, String... allowed) throws ConfigException {
+        String v = string(node);
+        for (String a : allowed) {
+            if (a.equals(v)) {
+                return v;
+            }
+        }
+        String last = allowed[allowed.length - 1];
+        String rest = String.join(", ", java.util.Arrays.asList(allowed).subList(0, allowed.length - 1));
+        throw at(node, Quote.shortly(v) + " is not " + rest + " or " + last);
+    }
+
     String string(YamlNode node) throws ConfigException {
         if (node instanceof YamlNode.Scalar) {
             return ((YamlNode.Scalar) node).text();
