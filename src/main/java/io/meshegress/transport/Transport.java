@@ -107,16 +107,25 @@ public record Transport(String name,
      * needs no IPV6_V6ONLY call), prepared before it is registered.
      */
     public ChannelFactory<Channel> connectionsTo(InetAddress target) {
-        SocketProtocolFamily family = target instanceof Inet4Address ? SocketProtocolFamily.INET
-                : SocketProtocolFamily.INET6;
-        if (name.equals("epoll")) {
-            return () -> {
-                EpollSocketChannel ch = new EpollSocketChannel(family);
-                EpollInterestFix.apply(ch);
-                return ch;
-            };
+        boolean v4 = target instanceof Inet4Address;
+        if (reusePort()) { // epoll
+            return v4 ? EPOLL_V4 : EPOLL_V6;
         }
-        return () -> new NioSocketChannel(SelectorProvider.provider(), family);
+        return v4 ? NIO_V4 : NIO_V6;
+    }
+
+    // Made once: connectionsTo runs for every upstream connection.
+    private static final ChannelFactory<Channel> EPOLL_V4 = () -> epoll(SocketProtocolFamily.INET);
+    private static final ChannelFactory<Channel> EPOLL_V6 = () -> epoll(SocketProtocolFamily.INET6);
+    private static final ChannelFactory<Channel> NIO_V4 =
+            () -> new NioSocketChannel(SelectorProvider.provider(), SocketProtocolFamily.INET);
+    private static final ChannelFactory<Channel> NIO_V6 =
+            () -> new NioSocketChannel(SelectorProvider.provider(), SocketProtocolFamily.INET6);
+
+    private static Channel epoll(SocketProtocolFamily family) {
+        EpollSocketChannel ch = new EpollSocketChannel(family);
+        EpollInterestFix.apply(ch);
+        return ch;
     }
 
     @ChannelHandler.Sharable
