@@ -279,65 +279,68 @@ public final class ManifestGenerator {
      * header itself.
      */
     private ObjectNode proxyProtocolRule() {
-        ObjectNode dr = object("networking.istio.io/v1", "DestinationRule", NAME + "-proxy-protocol");
-        ObjectNode spec = dr.putObject("spec");
-        spec.put("host", proxyHost());
-        ObjectNode policy = spec.putObject("trafficPolicy");
-        policy.putObject("tls").put("mode", "DISABLE");
-        policy.putObject("proxyProtocol").put("version",
-                config.mesh().proxy().proxyProtocol().toUpperCase(java.util.Locale.ROOT));
-        exportTo(spec);
-        return dr;
+        return istio("DestinationRule", NAME + "-proxy-protocol", spec -> {
+            spec.put("host", proxyHost());
+            ObjectNode policy = spec.putObject("trafficPolicy");
+            policy.putObject("tls").put("mode", "DISABLE");
+            policy.putObject("proxyProtocol").put("version",
+                    config.mesh().proxy().proxyProtocol().toUpperCase(java.util.Locale.ROOT));
+        });
     }
 
     // ---- per destination --------------------------------------------------------------------
 
     private ObjectNode serviceEntry(String name, EgressConfig.Destination d) {
-        ObjectNode se = object("networking.istio.io/v1", "ServiceEntry", name);
-        ObjectNode spec = se.putObject("spec");
-        hosts(spec.putArray("hosts"), d.hosts());
-        spec.put("location", "MESH_EXTERNAL");
-        // NONE: the sidecar passes the connection on by the address the application asked for, which is what
-        // wildcards need; the VirtualService then sends it to the proxy.
-        spec.put("resolution", "NONE");
-        ArrayNode ps = spec.putArray("ports");
-        for (int p : d.http()) {
-            ps.addObject().put("number", p).put("name", "http-" + p).put("protocol", "HTTP");
-        }
-        for (int q : d.tls()) {
-            ps.addObject().put("number", q).put("name", "tls-" + q).put("protocol", "TLS");
-        }
-        exportTo(spec);
-        return se;
+        return istio("ServiceEntry", name, spec -> {
+            hosts(spec.putArray("hosts"), d.hosts());
+            spec.put("location", "MESH_EXTERNAL");
+            // NONE: the sidecar passes the connection on by the address the application asked for, which is
+            // what wildcards need; the VirtualService then sends it to the proxy.
+            spec.put("resolution", "NONE");
+            ArrayNode ps = spec.putArray("ports");
+            for (int p : d.http()) {
+                ps.addObject().put("number", p).put("name", "http-" + p).put("protocol", "HTTP");
+            }
+            for (int q : d.tls()) {
+                ps.addObject().put("number", q).put("name", "tls-" + q).put("protocol", "TLS");
+            }
+        });
     }
 
     private ObjectNode virtualService(String name, EgressConfig.Destination d) {
-        ObjectNode vs = object("networking.istio.io/v1", "VirtualService", name);
-        ObjectNode spec = vs.putObject("spec");
-        hosts(spec.putArray("hosts"), d.hosts());
-        exportTo(spec);
-        if (!d.http().isEmpty()) {
-            ArrayNode http = spec.putArray("http");
-            for (int p : d.http()) {
-                ObjectNode route = http.addObject();
-                route.put("name", "http-" + p);
-                route.putArray("match").addObject().put("port", p);
-                route.putArray("route").addObject().putObject("destination").put("host", proxyHost())
-                        .putObject("port").put("number", p);
+        return istio("VirtualService", name, spec -> {
+            hosts(spec.putArray("hosts"), d.hosts());
+            if (!d.http().isEmpty()) {
+                ArrayNode http = spec.putArray("http");
+                for (int p : d.http()) {
+                    ObjectNode route = http.addObject();
+                    route.put("name", "http-" + p);
+                    route.putArray("match").addObject().put("port", p);
+                    route.putArray("route").addObject().putObject("destination").put("host", proxyHost())
+                            .putObject("port").put("number", p);
+                }
             }
-        }
-        if (!d.tls().isEmpty()) {
-            ArrayNode tls = spec.putArray("tls");
-            for (int q : d.tls()) {
-                ObjectNode route = tls.addObject();
-                ObjectNode match = route.putArray("match").addObject();
-                match.put("port", q);
-                hosts(match.putArray("sniHosts"), d.hosts());
-                route.putArray("route").addObject().putObject("destination").put("host", proxyHost())
-                        .putObject("port").put("number", q);
+            if (!d.tls().isEmpty()) {
+                ArrayNode tls = spec.putArray("tls");
+                for (int q : d.tls()) {
+                    ObjectNode route = tls.addObject();
+                    ObjectNode match = route.putArray("match").addObject();
+                    match.put("port", q);
+                    hosts(match.putArray("sniHosts"), d.hosts());
+                    route.putArray("route").addObject().putObject("destination").put("host", proxyHost())
+                            .putObject("port").put("number", q);
+                }
             }
-        }
-        return vs;
+        });
+    }
+
+    /** An Istio networking object: its envelope, and a spec that ends with the file's {@code mesh.exportTo}. */
+    private ObjectNode istio(String kind, String name, java.util.function.Consumer<ObjectNode> spec) {
+        ObjectNode o = object("networking.istio.io/v1", kind, name);
+        ObjectNode s = o.putObject("spec");
+        spec.accept(s);
+        exportTo(s);
+        return o;
     }
 
     private void exportTo(ObjectNode spec) {

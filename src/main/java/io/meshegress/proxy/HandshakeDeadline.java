@@ -1,7 +1,6 @@
 package io.meshegress.proxy;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.time.Duration;
 
 /**
@@ -12,7 +11,7 @@ import java.time.Duration;
  *
  * <p>A request only moves a {@link Deadline}, so a busy kept-alive connection schedules nothing per request.
  */
-public final class HandshakeDeadline extends ChannelInboundHandlerAdapter {
+public final class HandshakeDeadline extends ConnectionTimerHandler {
     private final long timeoutNanos;
     private final Deadline deadline;
     private boolean awaitingHead = true;
@@ -64,13 +63,7 @@ public final class HandshakeDeadline extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
+    void stopTimer() {
         deadline.cancel();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        deadline.cancel();
-        super.channelInactive(ctx);
     }
 }

@@ -1,7 +1,6 @@
 package io.meshegress.proxy;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
@@ -17,7 +16,7 @@ import java.time.Duration;
  * <p>Netty's {@code IdleStateHandler} does the same job but attaches a listener to every write (a new promise
  * per relayed buffer) and reschedules on every expiry; this one costs a field store per event.
  */
-public final class IdleTimeout extends ChannelDuplexHandler {
+public final class IdleTimeout extends ConnectionTimerHandler {
     private final long timeoutNanos;
     private final Channel peer;
     private ChannelHandlerContext ctx;
@@ -93,13 +92,7 @@ public final class IdleTimeout extends ChannelDuplexHandler {
     }
 
     @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
+    void stopTimer() {
         timer.cancel();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        timer.cancel();
-        super.channelInactive(ctx);
     }
 }

@@ -189,8 +189,7 @@ public final class EgressServer implements AutoCloseable {
             if (l instanceof EgressConfig.SniListener sni) {
                 String upstream = sni.upstreamPortFromHeader() ? "the port each PROXY header names"
                         : sni.upstreamPortIsOwnPort() ? "its own port " + sni.upstreamPort() : "port " + sni.upstreamPort();
-                out.add(new ListenerSpec(key, new SniListenerInitializer(sni.listen(), runtime::get, admission,
-                        accessLog, clients), key + " (TLS passthrough by server_name to " + upstream + ")"));
+                out.add(new ListenerSpec(key, new SniListenerInitializer(sni.listen(), runtime::get, clients), key + " (TLS passthrough by server_name to " + upstream + ")"));
             } else if (l instanceof EgressConfig.HttpListener http) {
                 out.add(new ListenerSpec(key, new HttpListenerInitializer(http.listen(), runtime::get, clients),
                         key + " (forward proxy: CONNECT to ports " + http.connectPorts() + ", plain HTTP by Host)"));

@@ -2,10 +2,9 @@ package io.meshegress.proxy.http;
 
 import io.meshegress.config.ListenAddress;
 import io.meshegress.proxy.ConnectionHead;
-import io.meshegress.proxy.Downstream;
+import io.meshegress.proxy.ListenerHead;
 import io.meshegress.proxy.HandshakeDeadline;
 import io.meshegress.proxy.IdleTimeout;
-import io.meshegress.proxy.ProxyProtocolHead;
 import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
@@ -37,24 +36,17 @@ public final class HttpListenerInitializer extends ChannelInitializer<SocketChan
         }
         HttpListenerContext context = rt.perListenerKind(HttpListenerContext.class,
                 r -> new HttpListenerContext(r.config().http(), r, r.admission(), r.accessLog()));
-        clients.add(ch);
-        Downstream.accept(ch, context.listenerName, "http", rt.routes());
         ConnectionHead.Refuser refuser = (c, status, reason) -> ClientConnection.refuseAtHead(context, c, status, reason);
-        Runnable rest = () -> {
-            ClientConnection connection = new ClientConnection(context);
-            ch.pipeline()
-                    .addLast(new ConnectionHead(context.admission, rt, refuser))
-                    .addLast(ClientConnection.HEAD_TIMEOUT, new HandshakeDeadline(context.timeouts.handshake(),
-                            connection::headTimedOut))
-                    .addLast(ClientConnection.DECODER, new ProxyRequestDecoder())
-                    .addLast(ClientConnection.ENCODER, new ProxyResponseEncoder())
-                    .addLast(ClientConnection.IDLE, new IdleTimeout(context.timeouts.idle(), null))
-                    .addLast(ClientConnection.HANDLER, connection);
-        };
-        if (context.listener.proxyProtocol().required()) {
-            ProxyProtocolHead.install(ch, context.listener.proxyProtocol(), rt, false, refuser, rest);
-        } else {
-            rest.run();
-        }
+        new ListenerHead(context.listenerName, "http", context.listener.proxyProtocol(), false)
+                .open(ch, clients, rt, refuser, () -> {
+                    ClientConnection connection = new ClientConnection(context);
+                    ch.pipeline()
+                            .addLast(ClientConnection.HEAD_TIMEOUT, new HandshakeDeadline(context.timeouts.handshake(),
+                                    connection::headTimedOut))
+                            .addLast(ClientConnection.DECODER, new ProxyRequestDecoder())
+                            .addLast(ClientConnection.ENCODER, new ProxyResponseEncoder())
+                            .addLast(ClientConnection.IDLE, new IdleTimeout(context.timeouts.idle(), null))
+                            .addLast(ClientConnection.HANDLER, connection);
+                });
     }
 }

@@ -3,14 +3,12 @@ package io.meshegress.proxy.sni;
 import io.meshegress.proxy.TlsAlert;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.config.ListenAddress;
-import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.ConnectionRecord;
-import io.meshegress.proxy.Admission;
 import io.meshegress.proxy.ConnectionHead;
 import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.LingeringClose;
+import io.meshegress.proxy.ListenerHead;
 import io.meshegress.proxy.HandshakeDeadline;
-import io.meshegress.proxy.ProxyProtocolHead;
 import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
@@ -25,17 +23,12 @@ public final class SniListenerInitializer extends ChannelInitializer<SocketChann
     private final ListenAddress address;
     private final String listenerName;
     private final Supplier<ProxyRuntime> runtime;
-    private final Admission admission;
-    private final AccessLog accessLog;
     private final ChannelGroup clients;
 
-    public SniListenerInitializer(ListenAddress address, Supplier<ProxyRuntime> runtime, Admission admission,
-                                  AccessLog accessLog, ChannelGroup clients) {
+    public SniListenerInitializer(ListenAddress address, Supplier<ProxyRuntime> runtime, ChannelGroup clients) {
         this.address = address;
         this.listenerName = "sni " + address;
         this.runtime = runtime;
-        this.admission = admission;
-        this.accessLog = accessLog;
         this.clients = clients;
     }
 
@@ -48,30 +41,25 @@ public final class SniListenerInitializer extends ChannelInitializer<SocketChann
             ch.close();
             return;
         }
-        clients.add(ch);
-        Downstream.accept(ch, listenerName, "sni", rt.routes());
         ConnectionHead.Refuser refuser = (c, status, reason) -> {
             // The SNI listener's way of saying no at the head: a handshake_failure alert, then close.
-            Downstream.of(c).record(accessLog, "sni").refused(reason, status, TlsAlert.HANDSHAKE_FAILURE.alertName())
+            Downstream.of(c).record(rt.accessLog(), "sni").refused(reason, status, TlsAlert.HANDSHAKE_FAILURE.alertName())
                     .finish();
             LingeringClose.after(c.writeAndFlush(TlsAlert.HANDSHAKE_FAILURE.record(c.alloc())));
         };
-        Runnable rest = () -> {
-            // Built once the client is known: after the PROXY header on a listener that requires one.
-            Downstream downstream = Downstream.of(ch);
-            ConnectionRecord record = downstream.record(accessLog, "sni");
-            int upstreamPort = listener.upstreamPortFromHeader() ? downstream.headerPort() : listener.upstreamPort();
-            SniRouter router = new SniRouter(rt, record, upstreamPort);
-            ch.pipeline()
-                    .addLast(new ConnectionHead(admission, rt, refuser))
-                    .addLast("handshake", new HandshakeDeadline(rt.config().timeouts().handshake(), router::helloTimedOut))
-                    .addLast("sni", router)
-                    .addLast(new HelloFailureHandler(record));
-        };
-        if (listener.proxyProtocol().required()) {
-            ProxyProtocolHead.install(ch, listener.proxyProtocol(), rt, listener.upstreamPortFromHeader(), refuser, rest);
-        } else {
-            rest.run();
-        }
+        new ListenerHead(listenerName, "sni", listener.proxyProtocol(), listener.upstreamPortFromHeader())
+                .open(ch, clients, rt, refuser, () -> {
+                    // Built once the client is known: after the PROXY header on a listener that requires one.
+                    Downstream downstream = Downstream.of(ch);
+                    ConnectionRecord record = downstream.record(rt.accessLog(), "sni");
+                    int upstreamPort = listener.upstreamPortFromHeader() ? downstream.headerPort()
+                            : listener.upstreamPort();
+                    SniRouter router = new SniRouter(rt, record, upstreamPort);
+                    ch.pipeline()
+                            .addLast("handshake", new HandshakeDeadline(rt.config().timeouts().handshake(),
+                                    router::helloTimedOut))
+                            .addLast("sni", router)
+                            .addLast(new HelloFailureHandler(record));
+                });
     }
 }
