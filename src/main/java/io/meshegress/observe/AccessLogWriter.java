@@ -1,10 +1,9 @@
 package io.meshegress.observe;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import java.io.BufferedWriter;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,12 +30,13 @@ public final class AccessLogWriter implements AutoCloseable {
     private final BlockingQueue<AccessEntry> queue = new ArrayBlockingQueue<>(QUEUE);
     private final boolean json;
     private final ProxyMetrics metrics;
-    private final Writer out;
+    private final OutputStream out;
     private final JsonGenerator generator;
+    private final InstantText time = new InstantText();
     private final Thread thread;
     private volatile boolean closed;
 
-    private AccessLogWriter(Writer out, boolean json, ProxyMetrics metrics) throws IOException {
+    private AccessLogWriter(OutputStream out, boolean json, ProxyMetrics metrics) throws IOException {
         this.out = out;
         this.json = json;
         this.metrics = metrics;
@@ -51,11 +51,9 @@ public final class AccessLogWriter implements AutoCloseable {
      * @param format      {@code json} or {@code text}
      */
     public static AccessLogWriter open(String destination, String format, ProxyMetrics metrics) throws IOException {
-        Writer w = destination.equals("stdout")
-                ? new OutputStreamWriter(System.out, StandardCharsets.UTF_8)
-                : Files.newBufferedWriter(Path.of(destination), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                        StandardOpenOption.APPEND);
-        return new AccessLogWriter(new BufferedWriter(w, 64 * 1024), !format.equals("text"), metrics);
+        OutputStream os = destination.equals("stdout") ? System.out
+                : Files.newOutputStream(Path.of(destination), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        return new AccessLogWriter(new BufferedOutputStream(os, 64 * 1024), !format.equals("text"), metrics);
     }
 
     /** Queues an entry for writing; never blocks (a full queue drops it, counted). */
@@ -85,15 +83,15 @@ public final class AccessLogWriter implements AutoCloseable {
         try {
             for (AccessEntry e : batch) {
                 if (json) {
-                    AccessLogFormats.json(e, generator);
+                    AccessLogFormats.json(e, generator, time);
                     generator.writeRaw('\n');
                 } else {
-                    out.write(AccessLogFormats.text(e));
+                    out.write(AccessLogFormats.text(e).getBytes(StandardCharsets.UTF_8));
                     out.write('\n');
                 }
             }
             if (json) {
-                generator.flush(); // its own buffer, then the writer's
+                generator.flush(); // its own buffer, then the stream's
             } else {
                 out.flush();
             }

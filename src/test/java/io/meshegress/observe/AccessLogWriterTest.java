@@ -101,4 +101,30 @@ class AccessLogWriterTest {
         long droppedCount = (long) Double.parseDouble(dropped.substring(dropped.lastIndexOf(' ') + 1));
         assertThat(lines + droppedCount).isEqualTo(4L * AccessLogWriter.QUEUE);
     }
+
+    /**
+     * A string with an unpaired surrogate (a YAML escape in a role name can make one) must not cost the line or
+     * the lines after it: the UTF-8 generator refuses to encode one and used to leave half a line behind.
+     */
+    @Test
+    void unpairedSurrogatesCostNoLineAndTheFileMatchesTheStringForm(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("access.log");
+        AccessEntry odd = new AccessEntry(Instant.parse("2026-12-02T10:00:00.123456Z"), "sni 127.0.0.1:8443",
+                "127.0.0.5:1000", "127.0.0.6:2000", "role-\ud800-\udc00x", "sni", "h.example.test", 443, null,
+                "refused", "a pair \ud83d\ude00 stays, a lone \udfff goes", "would \ud800", 403, "handshake_failure", 0,
+                0, 5);
+        ProxyMetrics metrics = new ProxyMetrics();
+        try (AccessLogWriter w = AccessLogWriter.open(file.toString(), "json", metrics)) {
+            w.write(odd);
+            w.write(entry(1, 1));
+        }
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        assertThat(lines).hasSize(2);
+        JsonNode n = JSON.readTree(lines.get(0));
+        assertThat(n.get("role").asText()).isEqualTo("role-\ufffd-\ufffdx");
+        assertThat(n.get("reason").asText()).isEqualTo("a pair \ud83d\ude00 stays, a lone \ufffd goes");
+        assertThat(n.get("time").asText()).isEqualTo("2026-12-02T10:00:00.123456Z");
+        assertThat(lines.get(1)).isEqualTo(AccessLogFormats.json(entry(1, 1)));
+        assertThat(metrics.scrape()).doesNotContain("meshegress_access_log_dropped_total 1");
+    }
 }
