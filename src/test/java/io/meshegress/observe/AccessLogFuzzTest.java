@@ -4,14 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
 /**
  * Access-log lines from hostile field values (a reason may quote a client's bytes, a host an IDN name, a
  * resolved address a DNS answer). Invariants: every JSON line is one line that parses as JSON and gives back
- * exactly the values written; every text line is one line of visible characters.
+ * exactly the values written, and the writer's UTF-8 byte path writes the same line; every text line is one line of visible characters.
  */
 class AccessLogFuzzTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -48,6 +51,12 @@ class AccessLogFuzzTest {
         assertThat(n.has("wouldRefuse") ? n.get("wouldRefuse").asText() : null).isEqualTo(e.wouldRefuse());
         assertThat(n.get("host").isNull() ? null : n.get("host").asText()).isEqualTo(e.host());
         assertThat(n.get("bytesUp").asLong()).isEqualTo(e.bytesUp());
+        // The writer's own path (UTF-8 bytes straight from the generator) writes exactly that line.
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (JsonGenerator g = AccessLogFormats.generator(bytes)) {
+            AccessLogFormats.json(e, g, new InstantText());
+        }
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo(line);
         String text = AccessLogFormats.text(e);
         assertThat(text.chars().noneMatch(c -> c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)
                 || c == 0x2028 || c == 0x2029)).as(text).isTrue();
