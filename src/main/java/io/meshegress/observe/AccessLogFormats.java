@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import io.meshegress.text.Quote;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -12,7 +13,10 @@ import java.io.UncheckedIOException;
 
 /** The two access-log line formats: JSON (the default, for log pipelines) and text (for people). */
 public final class AccessLogFormats {
-    private static final JsonFactory JSON = new JsonFactory();
+    // Characters outside the BMP go to the file as they are (4 UTF-8 bytes), as the character path always wrote
+    // them; without this the UTF-8 generator escapes them as a \\u surrogate pair (AccessLogFuzzTest found it).
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
 
     private AccessLogFormats() {
     }
