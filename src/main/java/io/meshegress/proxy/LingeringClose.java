@@ -1,5 +1,6 @@
 package io.meshegress.proxy;
 
+import io.meshegress.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -33,7 +34,7 @@ public final class LingeringClose {
                 return;
             }
             ch.pipeline().addFirst("linger", new Discard());
-            ((DuplexChannel) ch).shutdownOutput();
+            Transport.shutdownOutput((DuplexChannel) ch);
             ch.eventLoop().schedule(() -> {
                 ch.close();
             }, LINGER_MS, TimeUnit.MILLISECONDS);

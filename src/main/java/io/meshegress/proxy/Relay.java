@@ -1,6 +1,7 @@
 package io.meshegress.proxy;
 
 import io.meshegress.observe.ConnectionRecord;
+import io.meshegress.transport.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
@@ -106,7 +107,7 @@ public final class Relay {
                         peer.close();
                         return;
                     }
-                    ((DuplexChannel) peer).shutdownOutput().addListener(s -> {
+                    Transport.shutdownOutput((DuplexChannel) peer).addListener(s -> {
                         // Its output done, the peer is over when its input ends: no half-close is left to keep,
                         // so Netty closes it at its end of input instead of shutting an input that the
                         // kernel has already closed (ENOTCONN, an exception with a stack trace).

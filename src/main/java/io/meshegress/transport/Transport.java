@@ -3,6 +3,7 @@ package io.meshegress.transport;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -18,6 +19,7 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -139,6 +141,25 @@ public record Transport(String name,
             }
             ctx.fireChannelRead(msg);
         }
+    }
+
+    /**
+     * Sends a FIN on {@code ch} once the caller has seen everything before it flushed. On epoll the socket is
+     * shut straight away (the same {@code shutdown(SHUT_WR)} Netty makes): Netty's {@code shutdownOutput}
+     * builds a {@code ChannelOutputShutdownException} with a stack trace on every call, to fail writes still
+     * queued, and a relay passing a half-close on has none queued. Netty still sees the output as shut
+     * ({@code isOutputShutdown} reads the socket's state). Elsewhere, Netty's own.
+     */
+    public static ChannelFuture shutdownOutput(DuplexChannel ch) {
+        if (ch instanceof EpollSocketChannel && ch.isOpen()) {
+            try {
+                ((Socket) ((EpollSocketChannel) ch).fd()).shutdown(false, true);
+                return ch.newSucceededFuture();
+            } catch (IOException e) {
+                return ch.newFailedFuture(e);
+            }
+        }
+        return ch.shutdownOutput();
     }
 
     /** Event loops on daemon threads: the process lives as long as its main thread, never longer. */
