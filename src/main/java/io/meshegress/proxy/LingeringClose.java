@@ -33,11 +33,15 @@ public final class LingeringClose {
                 ch.close();
                 return;
             }
-            ch.pipeline().addFirst("linger", new Discard());
-            Transport.shutdownOutput((DuplexChannel) ch);
+            // The close is scheduled first: whatever happens below, the connection ends within LINGER_MS.
             ch.eventLoop().schedule(() -> {
                 ch.close();
             }, LINGER_MS, TimeUnit.MILLISECONDS);
+            ch.pipeline().addFirst("linger", new Discard());
+            if (!Transport.shutdownOutput((DuplexChannel) ch).isSuccess()) {
+                ch.close(); // the peer is gone (reset): nothing is left to linger for
+                return;
+            }
             ch.config().setAutoRead(true);
         });
     }

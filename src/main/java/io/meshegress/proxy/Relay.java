@@ -108,6 +108,10 @@ public final class Relay {
                         return;
                     }
                     Transport.shutdownOutput((DuplexChannel) peer).addListener(s -> {
+                        if (!s.isSuccess()) {
+                            peer.close(); // reset by its other end: nothing is left to pass on
+                            return;
+                        }
                         // Its output done, the peer is over when its input ends: no half-close is left to keep,
                         // so Netty closes it at its end of input instead of shutting an input that the
                         // kernel has already closed (ENOTCONN, an exception with a stack trace).

@@ -155,7 +155,10 @@ public record Transport(String name,
             try {
                 ((Socket) ((EpollSocketChannel) ch).fd()).shutdown(false, true);
                 return ch.newSucceededFuture();
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
+                // A peer that has reset the connection makes shutdown fail with ENOTCONN, which Netty reports
+                // as an unchecked NotYetConnectedException: a failed future like any other, so that the
+                // caller's listener still runs and closes the channel.
                 return ch.newFailedFuture(e);
             }
         }

@@ -16,12 +16,14 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Collectors;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,13 +31,16 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The normal end of a tunnel costs no exception: a client half-closes, the origin answers and closes, and
+ * How connections end. Every connection the proxy accepts is closed by it in the end, however the client
+ * left; a socket left open after its peer reset it is reported ready by level-triggered epoll for ever, and
+ * the event loop spins on it (bench/run's readiness probe, a connect and a close, once did that to a build).
+ * And the normal end of a tunnel costs no exception: a client half-closes, the origin answers and closes, and
  * the proxy's event loops construct no Throwable on the way (JFR's {@code jdk.JavaExceptionThrow}, which
  * records every Throwable constructed, watched on the proxy's own threads). A stack trace per connection is
  * CPU per connection (issue "Performance, round 2"); Netty's shutdownOutput made one on every half-close.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TunnelCloseTest {
+class ConnectionEndTest {
     static final InetSocketAddress LISTENER = new InetSocketAddress("127.0.0.2", 18443);
 
     TestDnsServer dns;
@@ -71,6 +76,21 @@ class TunnelCloseTest {
                 c.close();
             }
         }
+    }
+
+    @Test
+    void aClientThatConnectsAndLeavesAtOnceIsClosedByTheProxyToo() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            // A connect and a close, as a readiness probe does: the proxy reads the end of input before any
+            // ClientHello, answers with an alert, and the client's kernel resets the connection.
+            try (Socket s = new Socket()) {
+                s.connect(LISTENER, 5000);
+            }
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(proxy.server().openConnections()).isZero());
+        proxy.awaitEntry(e -> e.reason().equals("client ended its input before a complete ClientHello"));
+        tunnel(); // and it still serves
     }
 
     @Test
@@ -129,7 +149,7 @@ class TunnelCloseTest {
             assertThat(Sockets.readLine(in)).isEqualTo(HexFormat.of().formatHex(sent.digest()));
             assertThat(in.readAllBytes()).hasSize(4096);
         }
-        AccessEntry entry = proxy.awaitEntry(e -> e.host().equals("raw.qq.test") && proxy.entries().size() > before);
+        AccessEntry entry = proxy.awaitEntry(e -> "raw.qq.test".equals(e.host()) && proxy.entries().size() > before);
         assertThat(entry.bytesUp()).isEqualTo(hello.length + 64 * 1024);
         assertThat(entry.bytesDown()).isEqualTo(64 + 1 + 4096);
     }
