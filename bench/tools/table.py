@@ -14,7 +14,7 @@ SPEC = {  # workload: (primary metric, higher is better, unit, cpu metric, cpu u
     "W5": ("kib_per_tunnel", False, "KiB/tunnel", "baseline_mib", "baseline MiB"),
     "S": ("startup_ms", False, "ms to listening", "startup_ms_1cpu", "ms on 1 CPU"),
 }
-EXTRA = {"W1": ["p50_ms", "p99_ms", "p99_next_ms"], "W3": ["p50_ms", "p99_ms"], "W5": ["kib_per_tunnel_slope"]}
+EXTRA = {"W1": ["p50_ms", "p99_ms", "next_req/s", "next_p99_ms", "next_cpu_us_per_req"], "W3": ["p50_ms", "p99_ms"], "W5": ["kib_per_tunnel_slope"]}
 TITLE = {"W5": "KiB/tunnel is (all held - at rest after load) / tunnels; slope is between half and all held"}
 
 runs = collections.defaultdict(lambda: collections.defaultdict(list))
