@@ -17,6 +17,7 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -94,6 +95,38 @@ class ConnectionEndTest {
     }
 
     @Test
+    void everyHostileWayOfLeavingEndsWithTheProxyClosingItsSockets() throws Exception {
+        byte[] hello = clients.clientHello("raw.qq.test");
+        for (int i = 0; i < 3; i++) {
+            // A reset straight after connecting: nothing read, nothing to answer.
+            try (Socket s = new Socket()) {
+                s.connect(LISTENER, 5000);
+                s.setSoLinger(true, 0);
+            }
+            // Half a ClientHello, then a reset.
+            try (Socket s = new Socket()) {
+                s.connect(LISTENER, 5000);
+                s.getOutputStream().write(Arrays.copyOf(hello, hello.length / 2));
+                s.getOutputStream().flush();
+                s.setSoLinger(true, 0);
+            }
+            // A whole tunnel: ClientHello and data, a half-close that the proxy passes on, then a reset before
+            // the origin's answer comes back, so that every later write and shutdown towards the client fails.
+            try (Socket s = new Socket()) {
+                s.connect(LISTENER, 5000);
+                s.getOutputStream().write(hello);
+                s.getOutputStream().write(new byte[16 * 1024]);
+                s.getOutputStream().flush();
+                s.shutdownOutput();
+                s.setSoLinger(true, 0);
+            }
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(proxy.server().openConnections()).isZero());
+        tunnel(); // and it still serves
+    }
+
+    @Test
     void halfClosedTunnelsEndWithoutAnExceptionOnTheProxysThreads(@TempDir Path dir) throws Exception {
         tunnel(); // the first connection loads classes and fills caches; the second is the steady state
         Path jfr = dir.resolve("close.jfr");
@@ -131,11 +164,12 @@ class ConnectionEndTest {
 
     /** One tunnel: ClientHello and 64 KiB up, a half-close, the origin's digest and 4 KiB back, both ends closed. */
     private void tunnel() throws Exception {
-        long before = proxy.entries().size();
+        String client;
         byte[] hello = clients.clientHello("raw.qq.test");
         MessageDigest sent = DeterministicBytes.sha256();
         try (Socket s = new Socket()) {
             s.connect(LISTENER, 5000);
+            client = "127.0.0.1:" + s.getLocalPort();
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
             out.write(hello);
@@ -149,7 +183,7 @@ class ConnectionEndTest {
             assertThat(Sockets.readLine(in)).isEqualTo(HexFormat.of().formatHex(sent.digest()));
             assertThat(in.readAllBytes()).hasSize(4096);
         }
-        AccessEntry entry = proxy.awaitEntry(e -> "raw.qq.test".equals(e.host()) && proxy.entries().size() > before);
+        AccessEntry entry = proxy.awaitEntry(e -> client.equals(e.client()));
         assertThat(entry.bytesUp()).isEqualTo(hello.length + 64 * 1024);
         assertThat(entry.bytesDown()).isEqualTo(64 + 1 + 4096);
     }
