@@ -5,11 +5,15 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Durations as written in the file: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, or sums like {@code 1m30s}. */
+/**
+ * Durations as written in the file and on the command line: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h},
+ * {@code 7d}, or sums like {@code 1m30s}. A day is 24 hours (a duration, not a calendar day).
+ */
 public final class Durations {
-    private static final Pattern PART = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+    private static final Pattern PART = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
     /** 100 days. */
-    public static final Duration MAX = Duration.ofHours(2400);
+    public static final Duration MAX = Duration.ofDays(100);
+    private static final Duration BEYOND_MAX = MAX.plusMillis(1);
 
     private Durations() {
     }
@@ -32,14 +36,20 @@ public final class Durations {
                 case "m":
                     total = total.plusMinutes(n);
                     break;
-                default:
+                case "h":
                     total = total.plusHours(n);
+                    break;
+                default:
+                    total = total.plusDays(n);
                     break;
             }
             at = m.end();
+            if (total.compareTo(MAX) > 0) {
+                total = BEYOND_MAX; // still too long, and a sum of many long parts never overflows Duration
+            }
         }
         if (t.isEmpty() || at != t.length()) {
-            throw new IllegalArgumentException(Quote.shortly(text) + " is not a duration (use e.g. 500ms, 10s, 5m, 1h)");
+            throw new IllegalArgumentException(Quote.shortly(text) + " is not a duration (use e.g. 500ms, 10s, 5m, 1h, 7d)");
         }
         if (total.compareTo(MAX) > 0) {
             // Timers count in nanoseconds (292 years at most); no timeout here has a use beyond weeks.
@@ -52,6 +62,9 @@ public final class Durations {
     /** The shortest way to write it back in the file's units. */
     public static String format(Duration d) {
         long ms = d.toMillis();
+        if (ms % 86_400_000 == 0 && ms > 0) {
+            return ms / 86_400_000 + "d";
+        }
         if (ms % 3_600_000 == 0 && ms > 0) {
             return ms / 3_600_000 + "h";
         }

@@ -112,7 +112,7 @@ class HostileConfigTest {
         // 999999999h is 114,000 years: the proxy's timers (nanoseconds) would have overflowed at the first
         // connection. The longest is 100 days.
         assertOneShortLine(check(write("long.yaml", "timeouts:\n  idle: 999999999h\n")),
-                ":2:9: timeouts.idle: \"999999999h\" is longer than the longest duration, 2400h");
+                ":2:9: timeouts.idle: \"999999999h\" is longer than the longest duration, 100d");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.meshegress.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.meshegress.policy.HostPattern;
 import java.time.Duration;
@@ -83,5 +84,32 @@ class ConfigLoaderTest {
         assertThat(Durations.format(Duration.ofMinutes(10))).isEqualTo("10m");
         assertThat(Durations.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
         assertThat(Durations.format(Duration.ofMillis(1_304_100_175))).isEqualTo("362h15m0s175ms");
+    }
+
+    /** A day is 24 hours, as systemd.time(7) reads "d"; the longest duration stays 100 days, said in days. */
+    @Test
+    void durationsTakeDaysUpTo100() throws Exception {
+        assertThat(Durations.parse("7d")).isEqualTo(Duration.ofHours(7 * 24));
+        assertThat(Durations.parse("1d12h")).isEqualTo(Duration.ofHours(36));
+        assertThat(Durations.parse("100d")).isEqualTo(Duration.ofHours(2400));
+        assertThat(Durations.format(Duration.ofHours(48))).isEqualTo("2d");
+        EgressConfig c = ConfigLoader.parse("days.yaml", """
+                http:
+                  listen: "127.0.0.1:8080"
+                policy:
+                  allow: [example.com]
+                timeouts:
+                  idle: 2d
+                """);
+        assertThat(c.timeouts().idle()).isEqualTo(Duration.ofHours(48));
+        assertThatThrownBy(() -> ConfigLoader.parse("days.yaml",
+                "timeouts:\n  idle: 101d\nhttp:\n  listen: \"127.0.0.1:8080\"\npolicy:\n  allow: [example.com]\n"))
+                .hasMessageContaining("days.yaml:2:9: timeouts.idle: \"101d\" is longer than the longest duration, 100d");
+        assertThatThrownBy(() -> Durations.parse("2400h1ms")).hasMessageContaining("longer than the longest duration");
+        // Many long parts add up without overflowing on the way, and are still too long.
+        assertThatThrownBy(() -> Durations.parse("999999999d".repeat(200_000)))
+                .hasMessageContaining("longer than the longest duration");
+        assertThatThrownBy(() -> Durations.parse("7 d")).hasMessageContaining("is not a duration");
+        assertThatThrownBy(() -> Durations.parse("7D")).hasMessageContaining("is not a duration");
     }
 }
