@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns the raw results (one TSV line per run) into the README's table: medians, ratios to the best peer
+"""Turns the raw results (one TSV line per run) into bench/README.md's tables: medians, ratios to the best peer
 and to direct. Usage: table.py RESULTS.tsv"""
 import collections
 import statistics

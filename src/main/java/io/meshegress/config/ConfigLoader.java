@@ -25,7 +25,7 @@ public final class ConfigLoader extends YamlValueReader {
 
     /**
      * Every range of the IANA IPv4 and IPv6 special-purpose address registries that is not globally reachable,
-     * plus multicast; the README lists each with the reason. Addresses that carry an IPv4 address are also
+     * plus multicast; docs/security.md lists each with the reason. Addresses that carry an IPv4 address are also
      * judged as that address (see EmbeddedIpv4).
      */
     public static final List<String> DEFAULT_DENY_NETWORKS = List.of("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10",

@@ -14,7 +14,7 @@ import java.util.Optional;
 
 /**
  * The one answer to "may this client go there, and how?", for the proxy and for {@code check} alike. The rules,
- * in the order they are asked (the README lists the same order):
+ * in the order they are asked (docs/configuration.md lists the same order):
  * <ol>
  *   <li>the client: {@code policy.clients} (empty: anyone); then its role: the first of {@code policy.roles}
  *       whose clients hold it, else the default role;</li>

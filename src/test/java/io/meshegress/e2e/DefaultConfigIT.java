@@ -7,7 +7,7 @@ import io.meshegress.testing.JarProcess;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The README's first quick-start command: the jar with no file serves the embedded defaults. */
+/** The README's quick-start command: the jar with no file serves the embedded defaults. */
 class DefaultConfigIT {
 
     @Test
