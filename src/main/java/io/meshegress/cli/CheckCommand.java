@@ -6,6 +6,7 @@ import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.Role;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshegress.dns.EgressResolver;
+import io.meshegress.observe.AccessLogFile;
 import io.meshegress.explain.RouteExplanation;
 import io.meshegress.explain.RouteExplanation.Target;
 import io.meshegress.proxy.RouteTable;
@@ -67,6 +68,15 @@ final class CheckCommand implements Callable<Integer> {
         } catch (ConfigException e) {
             spec.commandLine().getErr().println(e.getMessage());
             return Main.CONFIG_ERROR;
+        }
+        if (!cfg.accessLog().destination().equals("stdout")) {
+            // As ExecStartPre, check runs as the service's user: a log it cannot append to would stop run.
+            try {
+                AccessLogFile.checkAppendable(java.nio.file.Path.of(cfg.accessLog().destination()));
+            } catch (AccessLogFile.CannotOpen e) {
+                spec.commandLine().getErr().println("mesh-egress: " + e.getMessage());
+                return Main.RUNTIME_FAILURE;
+            }
         }
         PrintWriter out = spec.commandLine().getOut();
         List<ObjectNode> manifests;

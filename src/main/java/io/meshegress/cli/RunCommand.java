@@ -5,6 +5,7 @@ import io.meshegress.config.EgressConfig;
 import io.meshegress.config.ListenAddress;
 import io.meshegress.control.ConfigReloader;
 import io.meshegress.observe.AccessLog;
+import io.meshegress.observe.AccessLogFile;
 import io.meshegress.observe.AccessLogWriter;
 import io.meshegress.observe.ProxyMetrics;
 import io.meshegress.observe.StatusBoard;
@@ -81,9 +82,8 @@ final class RunCommand implements Callable<Integer> {
         AccessLogWriter accessLog;
         try {
             accessLog = AccessLogWriter.open(cfg.accessLog().destination(), cfg.accessLog().format(), metrics);
-        } catch (IOException e) {
-            spec.commandLine().getErr().println("mesh-egress: cannot open the access log "
-                    + cfg.accessLog().destination() + ": " + e.getMessage());
+        } catch (AccessLogFile.CannotOpen e) {
+            spec.commandLine().getErr().println("mesh-egress: " + e.getMessage());
             return Main.RUNTIME_FAILURE;
         }
         StatusBoard board = new StatusBoard();

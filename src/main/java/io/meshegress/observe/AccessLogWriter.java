@@ -5,9 +5,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -51,8 +49,7 @@ public final class AccessLogWriter implements AutoCloseable {
      * @param format      {@code json} or {@code text}
      */
     public static AccessLogWriter open(String destination, String format, ProxyMetrics metrics) throws IOException {
-        OutputStream os = destination.equals("stdout") ? System.out
-                : Files.newOutputStream(Path.of(destination), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        OutputStream os = destination.equals("stdout") ? System.out : AccessLogFile.openForAppend(Path.of(destination));
         return new AccessLogWriter(new BufferedOutputStream(os, 64 * 1024), !format.equals("text"), metrics);
     }
 
