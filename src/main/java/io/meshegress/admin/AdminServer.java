@@ -18,7 +18,10 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.meshegress.config.EgressConfig;
 import io.meshegress.observe.ProxyMetrics;
+import io.meshegress.policy.Cidr;
+import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -33,7 +36,8 @@ import java.util.function.Supplier;
  * The admin listener's pipeline: {@code GET /} the status page ({@link StatusPage}), {@code GET /refusals} the
  * last refusals and {@code GET /explain?host=&port=&client=} the route table's answer (both JSON),
  * {@code GET /healthz} answers while the process serves, {@code GET /readyz} 200 while ready and 503 while
- * starting or draining, {@code GET /metrics} the Prometheus text format.
+ * starting or draining, {@code GET /metrics} the Prometheus text format. Probes and metrics answer every peer;
+ * the page, /refusals and /explain only {@code admin.pages.clients} ({@link PageAccess}), others get a 403.
  *
  * <p>Every connection is bounded: the client's FIN closes it once the answers are written (the listeners share
  * half-closure, which a prober that closes first would otherwise leave in CLOSE-WAIT for ever), one idle for
@@ -69,6 +73,7 @@ public final class AdminServer extends ChannelInitializer<SocketChannel> {
         ch.pipeline()
                 .addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
                 .addLast(new HttpServerCodec(4096, 8192, 8192))
+                .addLast(AdminResponseHeaders.INSTANCE)
                 .addLast(new HttpObjectAggregator(8192))
                 .addLast(new Endpoints());
     }
@@ -79,47 +84,68 @@ public final class AdminServer extends ChannelInitializer<SocketChannel> {
     private final class Endpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-            QueryStringDecoder uri = new QueryStringDecoder(request.uri(), StandardCharsets.UTF_8, true, 32);
-            String path = uri.path();
-            FullHttpResponse response;
-            if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
-                response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET\n");
-            } else if (path.equals("/")) {
-                StatusPage.Query query = new StatusPage.Query(param(uri, "filter"), param(uri, "host"),
-                        param(uri, "port"), param(uri, "client"));
-                Explain.Answer answer = query.host() == null ? null
-                        : Explain.ask(status.runtime().get(), query.host(), query.port(), query.client());
-                response = body(HttpResponseStatus.OK, StatusPage.html(status, metrics, ready.get(), query, answer),
-                        "text/html; charset=utf-8");
-                // No script, no style or image from anywhere else, no framing: the page needs none of them.
-                response.headers().set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "
-                        + "form-action 'self'; frame-ancestors 'none'");
-                response.headers().set("X-Content-Type-Options", "nosniff");
-            } else if (path.equals("/refusals")) {
-                response = body(HttpResponseStatus.OK, RefusalFilter.json(RefusalFilter.apply(status.board().refusals(),
-                        param(uri, "filter"))), JSON);
-            } else if (path.equals("/explain")) {
-                Explain.Answer answer = Explain.ask(status.runtime().get(), param(uri, "host"), param(uri, "port"),
-                        param(uri, "client"));
-                response = body(answer.error() == null ? HttpResponseStatus.OK : HttpResponseStatus.BAD_REQUEST,
-                        Explain.json(answer), JSON);
-            } else if (path.equals("/healthz")) {
-                response = text(HttpResponseStatus.OK, "ok\n");
-            } else if (path.equals("/readyz")) {
-                response = ready.get() ? text(HttpResponseStatus.OK, "ready\n")
-                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready (starting or draining)\n");
-            } else if (path.equals("/metrics")) {
-                response = text(HttpResponseStatus.OK, metrics.scrape());
-                response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-            } else {
-                response = text(HttpResponseStatus.NOT_FOUND, "not found: " + path + "\n");
-            }
-            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            FullHttpResponse response = answer(ctx, request);
+            // After a request the decoder could not read, it reads nothing more on this connection.
+            boolean keepAlive = HttpUtil.isKeepAlive(request) && request.decoderResult().isSuccess();
             HttpUtil.setKeepAlive(response, keepAlive);
             var f = ctx.writeAndFlush(response);
             if (!keepAlive) {
                 f.addListener(ChannelFutureListener.CLOSE);
             }
+        }
+
+        /** The answer to one request. No answer repeats the request's path: an unknown one is just "not found". */
+        private FullHttpResponse answer(ChannelHandlerContext ctx, FullHttpRequest request) {
+            if (request.decoderResult().isFailure()) {
+                return text(HttpResponseStatus.BAD_REQUEST, "bad request\n");
+            }
+            QueryStringDecoder uri = new QueryStringDecoder(request.uri(), StandardCharsets.UTF_8, true, 32);
+            AdminRoute route = AdminRoute.at(uri.path()).orElse(null);
+            if (route == null) {
+                return text(HttpResponseStatus.NOT_FOUND, "not found\n");
+            }
+            if (PageAccess.decide(route, ctx.channel().remoteAddress(), pageClients()) instanceof PageAccess.Forbidden) {
+                return text(HttpResponseStatus.FORBIDDEN, "forbidden: this page answers loopback clients and "
+                        + "admin.pages.clients only\n");
+            }
+            if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
+                return text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET\n");
+            }
+            return switch (route) {
+                case STATUS_PAGE -> statusPage(uri);
+                case REFUSALS -> body(HttpResponseStatus.OK, RefusalFilter.json(RefusalFilter.apply(
+                        status.board().refusals(), param(uri, "filter"))), JSON);
+                case EXPLAIN -> {
+                    Explain.Answer answer = Explain.ask(status.runtime().get(), param(uri, "host"),
+                            param(uri, "port"), param(uri, "client"));
+                    yield body(answer.error() == null ? HttpResponseStatus.OK : HttpResponseStatus.BAD_REQUEST,
+                            Explain.json(answer), JSON);
+                }
+                case HEALTHZ -> text(HttpResponseStatus.OK, "ok\n");
+                case READYZ -> ready.get() ? text(HttpResponseStatus.OK, "ready\n")
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready (starting or draining)\n");
+                case METRICS -> body(HttpResponseStatus.OK, metrics.scrape(), "text/plain; version=0.0.4; charset=utf-8");
+            };
+        }
+
+        private FullHttpResponse statusPage(QueryStringDecoder uri) {
+            StatusPage.Query query = new StatusPage.Query(param(uri, "filter"), param(uri, "host"),
+                    param(uri, "port"), param(uri, "client"));
+            Explain.Answer answer = query.host() == null ? null
+                    : Explain.ask(status.runtime().get(), query.host(), query.port(), query.client());
+            FullHttpResponse response = body(HttpResponseStatus.OK,
+                    StatusPage.html(status, metrics, ready.get(), query, answer), "text/html; charset=utf-8");
+            // No script, no style or image from anywhere else, no framing: the page needs none of them.
+            response.headers().set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "
+                    + "form-action 'self'; frame-ancestors 'none'");
+            return response;
+        }
+
+        /** The current config's page clients (a reload changes them without rebinding the listener). */
+        private List<Cidr> pageClients() {
+            ProxyRuntime rt = status.runtime().get();
+            return rt == null || rt.config().admin() == null ? EgressConfig.Admin.LOOPBACK
+                    : rt.config().admin().pageClients();
         }
 
         private static FullHttpResponse text(HttpResponseStatus status, String body) {

@@ -59,7 +59,7 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return cfg.withAdmin(cfg.admin() == null ? new EgressConfig.Admin(a)
-                : new EgressConfig.Admin(a, cfg.admin().idleTimeout(), cfg.admin().maxConnections()));
+                : cfg.admin().at(a));
     }
 
     @Override

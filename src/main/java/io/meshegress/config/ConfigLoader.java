@@ -210,11 +210,18 @@ public final class ConfigLoader extends YamlValueReader {
         if (root.isExplicitNull("admin")) {
             return null;
         }
-        Fields f = fields(root.mappingOrEmpty("admin"), "listen", "idleTimeout", "maxConnections");
+        Fields f = fields(root.mappingOrEmpty("admin"), "listen", "idleTimeout", "maxConnections", "pages");
+        List<Cidr> pageClients = EgressConfig.Admin.LOOPBACK;
+        if (f.has("pages")) {
+            Fields pages = fields(f.get("pages"), "clients");
+            if (pages.has("clients")) {
+                pageClients = list(pages.get("clients"), this::cidr);
+            }
+        }
         return new EgressConfig.Admin(f.has("listen") ? listen(f.get("listen")) : defaultListen(f, "127.0.0.1:9901"),
                 f.has("idleTimeout") ? positiveDuration(f.get("idleTimeout")) : EgressConfig.Admin.DEFAULT_IDLE,
                 f.has("maxConnections") ? positiveInt(f.get("maxConnections"))
-                        : EgressConfig.Admin.DEFAULT_MAX_CONNECTIONS);
+                        : EgressConfig.Admin.DEFAULT_MAX_CONNECTIONS, pageClients);
     }
 
     // ---- resolver, timeouts ----------------------------------------------------------------

@@ -194,14 +194,29 @@ public record EgressConfig(
     /**
      * The admin listener. (Extension) {@code idleTimeout} closes a connection that sent nothing for that long;
      * {@code maxConnections} caps how many are open at once (probes and scrapes need one or two each).
+     * {@code pageClients} ({@code admin.pages.clients}) are the peers that may read the status page, /refusals and
+     * /explain (every pod's client addresses and destinations); probes and /metrics answer every peer. By default
+     * loopback peers only, which is where {@code kubectl port-forward} arrives from inside the pod.
      */
-    public record Admin(ListenAddress listen, Duration idleTimeout, int maxConnections) implements Listener {
+    public record Admin(ListenAddress listen, Duration idleTimeout, int maxConnections, List<Cidr> pageClients)
+            implements Listener {
         public static final Duration DEFAULT_IDLE = Duration.ofSeconds(60);
         public static final int DEFAULT_MAX_CONNECTIONS = 64;
+        /** Loopback: IPv4's 127/8 and IPv6's ::1 (an IPv4-mapped ::ffff:127.x is 127/8, as Cidr compares it). */
+        public static final List<Cidr> LOOPBACK = List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128"));
 
-        /** At this address with the default bounds. */
+        public Admin {
+            pageClients = List.copyOf(pageClients);
+        }
+
+        /** At this address with the default bounds and page clients. */
         public Admin(ListenAddress listen) {
-            this(listen, DEFAULT_IDLE, DEFAULT_MAX_CONNECTIONS);
+            this(listen, DEFAULT_IDLE, DEFAULT_MAX_CONNECTIONS, LOOPBACK);
+        }
+
+        /** The same settings at another address. */
+        public Admin at(ListenAddress other) {
+            return new Admin(other, idleTimeout, maxConnections, pageClients);
         }
 
         @Override
