@@ -69,8 +69,7 @@ public final class ConfigLoader extends YamlValueReader {
     }
 
     private EgressConfig bind(YamlNode rootNode) throws ConfigException {
-        Fields root = fields(rootNode, "http", "sni", "resolver", "timeouts", "policy", "limits", "admin", "accessLog",
-                "mesh");
+        Fields root = fields(rootNode, ConfigSection.ROOT);
         EgressConfig.HttpListener http = httpListener(root);
         List<EgressConfig.SniListener> sni = sniListeners(root);
         EgressConfig.Resolver resolver = resolver(root.mappingOrEmpty("resolver"));
@@ -120,8 +119,7 @@ public final class ConfigLoader extends YamlValueReader {
         if (root.isExplicitNull("http")) {
             return null;
         }
-        Fields f = fields(root.mappingOrEmpty("http"), "listen", "connectPorts", "xForwardedFor", "proxyProtocol",
-                "trustedSources", "connectSniCheck", "echPolicy");
+        Fields f = fields(root.mappingOrEmpty("http"), ConfigSection.HTTP);
         ListenAddress listen = f.has("listen") ? listen(f.get("listen")) : defaultListen(f, "0.0.0.0:8080");
         List<Integer> connectPorts = f.has("connectPorts") ? list(f.get("connectPorts"), this::port) : List.of(443, 563);
         boolean xff = f.has("xForwardedFor") && bool(f.get("xForwardedFor"));
@@ -185,7 +183,7 @@ public final class ConfigLoader extends YamlValueReader {
             return List.of(new EgressConfig.SniListener(listen, 443, false));
         }
         return list(root.get("sni"), node -> {
-            Fields f = fields(node, "listen", "upstreamPort", "proxyProtocol", "trustedSources");
+            Fields f = fields(node, ConfigSection.SNI_LISTENER);
             if (!f.has("listen")) {
                 throw at(node, "listen is required for an sni listener (e.g. listen: \"0.0.0.0:8443\")");
             }
@@ -210,10 +208,10 @@ public final class ConfigLoader extends YamlValueReader {
         if (root.isExplicitNull("admin")) {
             return null;
         }
-        Fields f = fields(root.mappingOrEmpty("admin"), "listen", "idleTimeout", "maxConnections", "pages");
+        Fields f = fields(root.mappingOrEmpty("admin"), ConfigSection.ADMIN);
         List<Cidr> pageClients = EgressConfig.Admin.LOOPBACK;
         if (f.has("pages")) {
-            Fields pages = fields(f.get("pages"), "clients");
+            Fields pages = fields(f.get("pages"), ConfigSection.ADMIN_PAGES);
             if (pages.has("clients")) {
                 pageClients = list(pages.get("clients"), this::cidr);
             }
@@ -227,7 +225,7 @@ public final class ConfigLoader extends YamlValueReader {
     // ---- resolver, timeouts ----------------------------------------------------------------
 
     private EgressConfig.Resolver resolver(YamlNode node) throws ConfigException {
-        Fields f = fields(node, "servers", "ipv6", "hosts", "queryTimeout", "maxTtl", "negativeTtl");
+        Fields f = fields(node, ConfigSection.RESOLVER);
         List<InetSocketAddress> servers = f.has("servers")
                 ? list(f.get("servers"), n -> parseScalar(n, s -> ListenAddress.parse(s, 53)).socketAddress())
                 : List.of();
@@ -250,7 +248,7 @@ public final class ConfigLoader extends YamlValueReader {
     }
 
     private EgressConfig.Timeouts timeouts(YamlNode node) throws ConfigException {
-        Fields f = fields(node, "connect", "handshake", "idle", "drain", "response");
+        Fields f = fields(node, ConfigSection.TIMEOUTS);
         return new EgressConfig.Timeouts(
                 f.has("connect") ? positiveDuration(f.get("connect")) : Duration.ofSeconds(10),
                 f.has("handshake") ? positiveDuration(f.get("handshake")) : Duration.ofSeconds(10),
@@ -262,7 +260,7 @@ public final class ConfigLoader extends YamlValueReader {
     // ---- policy, mesh ----------------------------------------------------------------------
 
     private EgressConfig.AccessLogConfig accessLog(YamlNode node) throws ConfigException {
-        Fields f = fields(node, "destination", "format");
+        Fields f = fields(node, ConfigSection.ACCESS_LOG);
         String destination = f.has("destination") ? string(f.get("destination")) : "stdout";
         if (destination.isBlank()) {
             throw at(f.get("destination"), "must be stdout or a file path");
@@ -278,7 +276,7 @@ public final class ConfigLoader extends YamlValueReader {
     }
 
     private EgressConfig.Limits limits(YamlNode node) throws ConfigException {
-        Fields f = fields(node, "connections", "connectionsPerClient");
+        Fields f = fields(node, ConfigSection.LIMITS);
         int connections = f.has("connections") ? positiveInt(f.get("connections")) : 16_384;
         int perClient = f.has("connectionsPerClient") ? positiveInt(f.get("connectionsPerClient")) : 1_024;
         return new EgressConfig.Limits(connections, perClient);

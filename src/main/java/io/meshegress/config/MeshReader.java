@@ -19,7 +19,7 @@ final class MeshReader extends YamlValueReader {
     }
 
     EgressConfig.Mesh mesh(YamlNode node) throws ConfigException {
-        Fields f = fields(node, "namespace", "proxy", "exportTo", "destinations", "enforce", "monitoring");
+        Fields f = fields(node, ConfigSection.MESH);
         String namespace = "default";
         if (f.has("namespace")) {
             namespace = dnsLabel(f.get("namespace"), "a Kubernetes namespace name");
@@ -30,7 +30,7 @@ final class MeshReader extends YamlValueReader {
         int maxReplicas = 10;
         String proxyProtocol = EgressConfig.Proxy.OFF;
         if (f.has("proxy")) {
-            Fields p = fields(f.get("proxy"), "addresses", "image", "replicas", "maxReplicas", "proxyProtocol");
+            Fields p = fields(f.get("proxy"), ConfigSection.MESH_PROXY);
             if (p.has("proxyProtocol")) {
                 proxyProtocol = string(p.get("proxyProtocol"));
                 if (!List.of("off", "v1", "v2").contains(proxyProtocol)) {
@@ -67,7 +67,7 @@ final class MeshReader extends YamlValueReader {
             destinations = List.of();
         } else {
             destinations = list(f.get("destinations"), n -> {
-                Fields d = fields(n, "hosts", "http", "tls");
+                Fields d = fields(n, ConfigSection.DESTINATION);
                 if (!d.has("hosts")) {
                     throw at(n, "hosts is required for a destination (e.g. hosts: [\"*.example.com\"])");
                 }
@@ -94,7 +94,7 @@ final class MeshReader extends YamlValueReader {
 
     /** mesh.enforce: the namespaces whose egress must go through the proxy, and what they may still reach. */
     private EgressConfig.Enforce enforce(YamlNode node) throws ConfigException {
-        Fields f = fields(node, "namespaces", "allowCidrs", "dns", "istio");
+        Fields f = fields(node, ConfigSection.ENFORCE);
         if (!f.has("namespaces")) {
             throw at(node, "namespaces is required (the client namespaces whose egress must go through the proxy)");
         }
@@ -107,7 +107,7 @@ final class MeshReader extends YamlValueReader {
         Map<String, String> dnsLabels = new LinkedHashMap<>(Map.of("k8s-app", "kube-dns"));
         List<Integer> dnsPorts = List.of(53);
         if (f.has("dns")) {
-            Fields d = fields(f.get("dns"), "namespace", "podLabels", "ports");
+            Fields d = fields(f.get("dns"), ConfigSection.ENFORCE_DNS);
             if (d.has("namespace")) {
                 dnsNamespace = dnsLabel(d.get("namespace"), "a Kubernetes namespace name");
             }

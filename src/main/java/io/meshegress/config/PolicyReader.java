@@ -25,7 +25,7 @@ final class PolicyReader extends YamlValueReader {
     }
 
     EgressConfig.Policy policy(YamlNode node) throws ConfigException {
-        Fields f = fields(node, "allow", "deny", "denyNetworks", "clients", "mode", "roles");
+        Fields f = fields(node, ConfigSection.POLICY);
         List<HostPattern> allow = f.has("allow") ? list(f.get("allow"), this::hostPattern) : List.of();
         List<HostPattern> deny = f.has("deny") ? list(f.get("deny"), this::hostPattern) : List.of();
         List<Cidr> denyNetworks = f.has("denyNetworks") ? list(f.get("denyNetworks"), this::cidr)
@@ -49,7 +49,7 @@ final class PolicyReader extends YamlValueReader {
 
     private EgressConfig.Role role(YamlNode n, PolicyMode policyMode, Map<String, YamlNode> names,
                                    Map<Cidr, String> earlier) throws ConfigException {
-        Fields r = fields(n, "name", "clients", "allow", "deny", "mode", "connectPorts");
+        Fields r = fields(n, ConfigSection.ROLE);
         if (!r.has("name")) {
             throw at(n, "a role needs a name (e.g. name: payments)");
         }

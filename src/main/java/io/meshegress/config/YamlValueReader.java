@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -157,12 +156,17 @@ abstract class YamlValueReader {
         return new ConfigException(file, node.position().line(), node.position().column(), node.path(), message);
     }
 
-    Fields fields(YamlNode node, String... known) throws ConfigException {
+    Fields fields(YamlNode node, ConfigSection section) throws ConfigException {
+        if (!section.holds(node.path())) {
+            // A programming error, not a user's: the documentation and the schema are checked against the sections.
+            throw new IllegalStateException(node.path() + " read as section " + section + " (" + section.path() + ")");
+        }
+        String[] known = section.keys().toArray(String[]::new);
         if (node instanceof YamlNode.Null) {
             return new Fields(new YamlNode.Mapping(new LinkedHashMap<>(), node.position(), node.path()));
         }
         YamlNode.Mapping m = mapping(node);
-        Set<String> knownKeys = Set.of(known);
+        List<String> knownKeys = section.keys();
         for (YamlNode.Entry e : m.entries().values()) {
             if (!knownKeys.contains(e.key())) {
                 String path = m.path().isEmpty() ? e.key() : m.path() + "." + e.key();
