@@ -5,6 +5,7 @@ import io.meshegress.proxy.DrainEvent;
 import io.meshegress.proxy.HandshakeDeadline;
 import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.Relay;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -51,6 +52,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private Downstream downstream;
     private HandshakeDeadline headDeadline;
     private ProxyResponseEncoder encoder;
+    private ProxyRequestDecoder decoder;
     private ExchangeForwarder forwarder;
     private HttpExchange exchange;
     private ClientState state = ClientState.SERVING;
@@ -70,6 +72,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         // Added before this handler (HttpListenerInitializer); looked up once rather than by name per request.
         this.headDeadline = (HandshakeDeadline) ctx.pipeline().get(HEAD_TIMEOUT);
         this.encoder = (ProxyResponseEncoder) ctx.pipeline().get(ENCODER);
+        this.decoder = (ProxyRequestDecoder) ctx.pipeline().get(DECODER);
         this.downstream = Downstream.of(ctx.channel());
         this.forwarder = new ExchangeForwarder(this, context, context.pool(ctx.channel().eventLoop()));
     }
@@ -209,7 +212,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         ctx.pipeline().remove(DECODER);
     }
 
-    /** Hands both connections to the relay; this handler and the HTTP codec leave the client's pipeline. */
+    /**
+     * Hands both connections to the relay; this handler and the HTTP codec leave the client's pipeline. The
+     * bytes the client sent behind the request reach the upstream first and in order: those the decoder handed
+     * on at the client's end of input (queued here), then those it still holds (handed on as it leaves).
+     */
     ChannelPipeline becomeTunnel(HttpExchange x, Channel upstream) {
         x.finished = true;
         exchange = null;
@@ -218,10 +225,24 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         p.remove(HEAD_TIMEOUT);
         p.remove(IDLE);
         p.remove(this);
+        p.remove(ENCODER);
+        if (upstream.pipeline().get(ExchangeForwarder.UPSTREAM_CODEC) != null) {
+            // After a 101 the upstream stops speaking HTTP too; what its decoder holds goes to the relay.
+            upstream.pipeline().remove(ExchangeForwarder.UPSTREAM_CODEC);
+        }
+        for (Object o : queued) {
+            if (o instanceof ByteBuf b) {
+                x.record.addBytesUp(b.readableBytes());
+                upstream.write(b, upstream.voidPromise());
+            } else {
+                ReferenceCountUtil.release(o);
+            }
+        }
+        queued.clear();
+        upstream.flush();
         if (p.get(DECODER) != null) {
             p.remove(DECODER);
         }
-        p.remove(ENCODER);
         if (clientInputEnded) {
             p.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
         }
@@ -255,6 +276,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         // Pipelined requests already decoded: start the next one and give it the rest of its own messages.
         while (!queued.isEmpty() && (exchange == null || (!exchange.requestDone() && !exchange.connect))) {
             channelRead(ctx, queued.poll());
+        }
+        if (exchange == null) {
+            // Still HTTP: bytes held behind a declined upgrade are the next request.
+            decoder.resume();
         }
         if (exchange == null) {
             ctx.read();

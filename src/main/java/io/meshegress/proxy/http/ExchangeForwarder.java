@@ -363,7 +363,6 @@ final class ExchangeForwarder {
         Channel upstream = x.upstream;
         upstreamHandler(upstream).passthrough();
         conn.becomeTunnel(x, upstream);
-        upstream.pipeline().remove(UPSTREAM_CODEC);
     }
 
     /** The exchange is over: its upstream goes back to the pool if it can serve another request, else closes. */
