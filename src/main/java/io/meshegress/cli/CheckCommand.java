@@ -151,7 +151,10 @@ final class CheckCommand implements Callable<Integer> {
                 how = " (CONNECT to ports " + http.connectPorts() + ")"
                         + (http.proxyProtocol().required() ? ", PROXY protocol required from "
                         + http.proxyProtocol().trustedSources() : "")
-                        + (http.connectSniCheck() ? ", a tunnel's ClientHello must name its host" : "");
+                        + (http.connectSniCheck() ? ", a tunnel's ClientHello must name its host" : "")
+                        + (http.meshHeaders().forwardTraceHeaders() ? ", trace headers forwarded" : "")
+                        + (http.meshHeaders().stripHeaders().isEmpty() ? ""
+                        : ", also strips " + http.meshHeaders().stripHeaders());
             } else if (l instanceof EgressConfig.SniListener s) {
                 how = s.upstreamPortFromHeader() ? " -> the upstream port each PROXY header names (one listener for "
                         + "every TLS port)" : " -> upstream port " + s.upstreamPort()

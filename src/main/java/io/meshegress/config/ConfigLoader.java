@@ -133,7 +133,11 @@ public final class ConfigLoader extends YamlValueReader {
                 default -> throw at(f.get("echPolicy"), Quote.shortly(v) + " is not allow or refuse");
             };
         }
-        return new EgressConfig.HttpListener(listen, connectPorts, xff, proxyProtocol(f), sniCheck, ech);
+        EgressConfig.MeshHeaders meshHeaders = new EgressConfig.MeshHeaders(
+                f.has("forwardTraceHeaders") && bool(f.get("forwardTraceHeaders")),
+                f.has("stripHeaders") ? list(f.get("stripHeaders"), n -> parseScalar(n, HeaderName::parse))
+                        : List.of());
+        return new EgressConfig.HttpListener(listen, connectPorts, xff, proxyProtocol(f), sniCheck, ech, meshHeaders);
     }
 
     /** proxyProtocol (off | required) and trustedSources of a listener; required needs trusted sources. */

@@ -13,7 +13,7 @@ import java.util.TreeSet;
 public enum ConfigSection {
     ROOT("", "http", "sni", "resolver", "timeouts", "policy", "limits", "admin", "accessLog", "mesh"),
     HTTP("http", "listen", "connectPorts", "xForwardedFor", "proxyProtocol", "trustedSources", "connectSniCheck",
-            "echPolicy"),
+            "echPolicy", "forwardTraceHeaders", "stripHeaders"),
     SNI_LISTENER("sni[]", "listen", "upstreamPort", "proxyProtocol", "trustedSources"),
     RESOLVER("resolver", "servers", "ipv6", "hosts", "queryTimeout", "maxTtl", "negativeTtl"),
     TIMEOUTS("timeouts", "connect", "handshake", "idle", "drain", "response"),

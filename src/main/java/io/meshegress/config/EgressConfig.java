@@ -81,10 +81,16 @@ public record EgressConfig(
      * adds the client's address to forwarded requests; egress usually must not leak pod addresses.
      */
     public record HttpListener(ListenAddress listen, List<Integer> connectPorts, boolean xForwardedFor,
-                               ProxyProtocol proxyProtocol, boolean connectSniCheck, EchPolicy echPolicy)
+                               ProxyProtocol proxyProtocol, boolean connectSniCheck, EchPolicy echPolicy,
+                               MeshHeaders meshHeaders)
             implements Listener {
         public HttpListener {
             connectPorts = List.copyOf(connectPorts);
+        }
+
+        public HttpListener(ListenAddress listen, List<Integer> connectPorts, boolean xForwardedFor,
+                            ProxyProtocol proxyProtocol, boolean connectSniCheck, EchPolicy echPolicy) {
+            this(listen, connectPorts, xForwardedFor, proxyProtocol, connectSniCheck, echPolicy, MeshHeaders.DEFAULT);
         }
 
         public HttpListener(ListenAddress listen, List<Integer> connectPorts, boolean xForwardedFor) {
@@ -94,6 +100,19 @@ public record EgressConfig(
         @Override
         public String kind() {
             return "http";
+        }
+    }
+
+    /**
+     * {@code http.forwardTraceHeaders} and {@code http.stripHeaders}: which request headers of the mesh stay
+     * behind. The sidecar's own headers (pod metadata, client certificate) never leave; trace headers leave only
+     * with {@code forwardTraceHeaders}; {@code stripHeaders} names more (lower case, validated).
+     */
+    public record MeshHeaders(boolean forwardTraceHeaders, List<String> stripHeaders) {
+        public static final MeshHeaders DEFAULT = new MeshHeaders(false, List.of());
+
+        public MeshHeaders {
+            stripHeaders = List.copyOf(stripHeaders);
         }
     }
 

@@ -28,9 +28,16 @@ import java.util.concurrent.Executors;
  *   <li>for anything else (an upgrade it declines included) answers {@code 200} with the body
  *       {@code "path=<target>\n"} and reads the next request on the same connection.</li>
  * </ul>
+ * Every answer carries {@link #MESH_HEADERS_SENT}.
  */
 public final class WebSocketOrigin implements AutoCloseable {
     private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    /**
+     * Sent on every answer: what a sidecar would read as its peer's identity (Istio's metadata exchange), and a
+     * header of the origin's own that must arrive.
+     */
+    public static final String MESH_HEADERS_SENT = "X-Envoy-Peer-Metadata-Id: sidecar~10.9.9.9~spoofed.ns~ns.svc"
+            + ".cluster.local\r\nx-envoy-peer-metadata: Cg9zcG9vZmVk\r\nX-Origin-Own: kept\r\n";
 
     private final ServerSocket server;
     private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
@@ -99,14 +106,15 @@ public final class WebSocketOrigin implements AutoCloseable {
                         && "13".equals(header(head, "sec-websocket-version"));
                 if (handshake) {
                     out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                            + "Sec-WebSocket-Accept: " + accept(key) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                            + "Sec-WebSocket-Accept: " + accept(key) + "\r\n" + MESH_HEADERS_SENT + "\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
                     out.flush();
                     echo(in, out);
                     return;
                 }
                 byte[] body = ("path=" + target + "\n").getBytes(StandardCharsets.UTF_8);
-                out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + body.length
-                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n" + MESH_HEADERS_SENT
+                        + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 out.write(body);
                 out.flush();
             }

@@ -56,6 +56,7 @@ final class ExchangeForwarder {
         x.rule = x.verdict.decision().rule();
         x.record.wouldRefuse(x.verdict.wouldRefuse());
         x.upgrade = ForwardedRequest.rewrite(x.request, t);
+        context.meshHeaders.stripFromRequest(x.request.headers());
         if (context.listener.xForwardedFor()) {
             x.request.headers().add("x-forwarded-for", conn.downstream().client().getAddress().getHostAddress());
         }
@@ -242,6 +243,7 @@ final class ExchangeForwarder {
         if (plan.kind() == ResponseFraming.Kind.INTERIM) {
             x.responseState = HttpExchange.ResponseState.INTERIM;
             HeaderHygiene.strip(r.headers(), false);
+            MeshHeaderFilter.stripFromResponse(r.headers());
             conn.answeringHead(false);
             conn.toClient(r);
             return;
@@ -251,6 +253,7 @@ final class ExchangeForwarder {
         x.upstreamReusable = plan.reuseUpstream();
         x.closeAfter = plan.closeClient();
         HeaderHygiene.strip(r.headers(), false);
+        MeshHeaderFilter.stripFromResponse(r.headers());
         r.setProtocolVersion(HttpVersion.HTTP_1_1);
         if (plan.body() == ResponseFraming.Body.CHUNKED_BY_PROXY) {
             HttpUtil.setTransferEncodingChunked(r, true);
@@ -358,6 +361,7 @@ final class ExchangeForwarder {
         x.responseState = HttpExchange.ResponseState.DONE;
         x.record.allowed(x.rule, 101);
         HeaderHygiene.strip(r.headers(), true);
+        MeshHeaderFilter.stripFromResponse(r.headers());
         conn.answeringHead(false);
         conn.toClient(r);
         Channel upstream = x.upstream;

@@ -25,6 +25,7 @@ public final class HttpListenerContext {
     final UpstreamConnector connector;
     final EgressConfig.Timeouts timeouts;
     final AccessLog accessLog;
+    final MeshHeaderFilter meshHeaders;
     private final ConcurrentHashMap<EventLoop, UpstreamPool> pools = new ConcurrentHashMap<>();
 
     public HttpListenerContext(EgressConfig.HttpListener listener, ProxyRuntime runtime, Admission admission,
@@ -36,6 +37,7 @@ public final class HttpListenerContext {
         this.connector = runtime.connector();
         this.timeouts = runtime.config().timeouts();
         this.accessLog = accessLog;
+        this.meshHeaders = new MeshHeaderFilter(listener.meshHeaders());
     }
 
     /** The pool of the loop a client connection lives on; only that loop touches it. */
