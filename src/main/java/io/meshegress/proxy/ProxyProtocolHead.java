@@ -28,7 +28,10 @@ import java.time.Duration;
  * admission, roles, limits and the log all see the header's source.
  */
 public final class ProxyProtocolHead {
-    /** Address TLVs are not used; 256 bytes of them is more than any sender here writes (Envoy writes none). */
+    /**
+     * TLVs are not used; 256 bytes of them is more than any sender here writes (Envoy writes none unless told
+     * to; AWS's and GCP's load balancers add one of under 64 bytes).
+     */
     static final int MAX_TLV_BYTES = 256;
     private static final byte[] V1 = "PROXY ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] V2 = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
@@ -68,6 +71,7 @@ public final class ProxyProtocolHead {
         private final Needs runtime;
         private final ConnectionHead.Refuser refuser;
         private final Deadline deadline;
+        private final ProxyV2Prefix prefix = new ProxyV2Prefix();
         private ChannelHandlerContext ctx;
         private State state = State.AWAITING;
 
@@ -112,6 +116,16 @@ public final class ProxyProtocolHead {
                     return;
                 }
                 state = State.STARTED;
+            }
+            if (state == State.STARTED && msg instanceof ByteBuf b && !prefix.complete()) {
+                prefix.add(b);
+                int tlv = prefix.tlvBytes().orElse(0);
+                if (tlv > MAX_TLV_BYTES) {
+                    ReferenceCountUtil.release(msg);
+                    refuse("malformed", 400, "oversized PROXY protocol header: " + tlv + " bytes of TLVs (at most "
+                            + MAX_TLV_BYTES + ")");
+                    return;
+                }
             }
             ctx.fireChannelRead(msg);
         }
