@@ -111,8 +111,9 @@ final class CheckCommand implements Callable<Integer> {
             out.println(RouteExplanation.role(routes, clientAddress).text());
         }
         int status = Main.OK;
-        MultiThreadIoEventLoopGroup loop = resolve ? Transport.select().newGroup(1) : null;
-        EgressResolver resolver = resolve ? new EgressResolver(cfg.resolver(), Transport.select(),
+        Transport transport = resolve ? Transport.select(cfg.transport()) : null;
+        MultiThreadIoEventLoopGroup loop = resolve ? transport.newGroup(1) : null;
+        EgressResolver resolver = resolve ? new EgressResolver(cfg.resolver(), transport,
                 new io.meshegress.observe.ProxyMetrics()) : null;
         try {
             for (String d : destinations) {

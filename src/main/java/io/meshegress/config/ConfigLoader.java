@@ -1,5 +1,7 @@
 package io.meshegress.config;
 
+import io.meshegress.transport.TransportChoice;
+
 import io.meshegress.text.Quote;
 import io.meshegress.policy.Cidr;
 import io.meshegress.policy.HostPattern;
@@ -82,8 +84,10 @@ public final class ConfigLoader extends YamlValueReader {
         EgressConfig.Mesh mesh = new MeshReader(file).mesh(root.mappingOrEmpty("mesh"));
         Map<String, YamlNode.Position> positions = new java.util.HashMap<>();
         collectPositions(rootNode, positions);
+        TransportChoice transport = !root.has("transport") ? TransportChoice.AUTO
+                : TransportChoice.named(word(root.get("transport"), "auto", "io_uring", "epoll", "nio")).orElseThrow();
         return new EgressConfig(new ConfigSource(file, positions), http, sni, resolver, timeouts, policy, limits, admin,
-                accessLog, mesh);
+                accessLog, mesh, transport);
     }
 
     private static void collectPositions(YamlNode node, Map<String, YamlNode.Position> out) {

@@ -11,7 +11,8 @@ import java.util.TreeSet;
  * docs/egress.schema.json, or a test says which is missing.
  */
 public enum ConfigSection {
-    ROOT("", "http", "sni", "resolver", "timeouts", "policy", "limits", "admin", "accessLog", "mesh"),
+    ROOT("", "http", "sni", "resolver", "timeouts", "policy", "limits", "admin", "accessLog", "mesh",
+            "transport"),
     HTTP("http", "listen", "connectPorts", "xForwardedFor", "proxyProtocol", "trustedSources", "connectSniCheck",
             "echPolicy", "forwardTraceHeaders", "stripHeaders"),
     SNI_LISTENER("sni[]", "listen", "upstreamPort", "proxyProtocol", "trustedSources"),

@@ -1,5 +1,7 @@
 package io.meshegress.config;
 
+import io.meshegress.transport.TransportChoice;
+
 import io.meshegress.policy.Cidr;
 import io.meshegress.policy.EgressPolicy;
 import io.meshegress.policy.HostPattern;
@@ -24,7 +26,8 @@ public record EgressConfig(
         Limits limits,
         Admin admin,
         AccessLogConfig accessLog,
-        Mesh mesh) {
+        Mesh mesh,
+        TransportChoice transport) {
 
     public EgressConfig {
         sni = List.copyOf(sni);
@@ -73,7 +76,8 @@ public record EgressConfig(
 
     /** The same config with another admin listener (what {@code run --admin-listen} does). */
     public EgressConfig withAdmin(Admin newAdmin) {
-        return new EgressConfig(source, http, sni, resolver, timeouts, policy, limits, newAdmin, accessLog, mesh);
+        return new EgressConfig(source, http, sni, resolver, timeouts, policy, limits, newAdmin, accessLog, mesh,
+                transport);
     }
 
     /**

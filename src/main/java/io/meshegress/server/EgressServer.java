@@ -21,7 +21,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.unix.UnixChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.unix.Errors;
@@ -109,7 +109,9 @@ public final class EgressServer implements AutoCloseable {
     /** @param board what the admin status page shows beyond metrics (refusals, the configuration's state) */
     public static EgressServer start(EgressConfig config, AccessLog accessLog, ProxyMetrics metrics, StatusBoard board)
             throws ListenerBindException {
-        EgressServer server = new EgressServer(Transport.select(), accessLog, metrics, board);
+        Transport transport = Transport.select(config.transport());
+        LOG.info("transport: {} ({})", transport.name(), transport.why());
+        EgressServer server = new EgressServer(transport, accessLog, metrics, board);
         try {
             server.apply(config);
             server.ready = true;
@@ -128,6 +130,11 @@ public final class EgressServer implements AutoCloseable {
     public synchronized void reload(EgressConfig next) throws ListenerBindException {
         if (closed) {
             throw new IllegalStateException("the server is closed");
+        }
+        ProxyRuntime current = runtime.get();
+        if (current != null && current.config().transport() != next.transport()) {
+            LOG.warn("transport: {} takes effect at the next start; the running process keeps {}",
+                    next.transport().configName(), transport.name());
         }
         apply(next);
     }
@@ -274,7 +281,7 @@ public final class EgressServer implements AutoCloseable {
                     }
                 });
         if (reusePort) {
-            b.option(EpollChannelOption.SO_REUSEPORT, true);
+            b.option(UnixChannelOption.SO_REUSEPORT, true);
         }
         if (!transport.listenersPassOnKeepAlive()) {
             b.childOption(ChannelOption.SO_KEEPALIVE, true);

@@ -25,25 +25,62 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.unix.Socket;
+import io.netty.channel.unix.UnixChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDatagramChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.nio.channels.spi.SelectorProvider;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * The socket implementation: Linux's native epoll where Netty's native library loads (it costs about a third
- * less CPU per request than NIO here), else Java NIO; {@code -Dmeshegress.transport=nio} forces NIO. Every
- * epoll channel gets {@link EpollInterestFix}, without which Netty 4.2.18's epoll loses data on half-closed
+ * The socket implementation: Linux's io_uring or epoll where Netty's native library for it loads, else Java
+ * NIO. {@link TransportChoice#AUTO} takes the first of {@link #AUTO_ORDER} that is available here; an explicit
+ * choice that is unavailable falls back the same way, and {@link #why()} says so (the server logs it once).
+ * {@code -Dmeshegress.transport=NAME} stands in for {@code auto} (the test suite runs once per transport with it).
+ * Every epoll channel gets {@link EpollInterestFix}, without which Netty 4.2.18's epoll loses data on half-closed
  * connections.
+ *
+ * @param kind which native layer (or NIO)
+ * @param why  one line on how it was chosen, for the log
  */
-public record Transport(String name,
+public record Transport(Kind kind,
+                        String why,
                         Supplier<IoHandlerFactory> ioHandlerFactory,
                         Class<? extends ServerChannel> serverChannel,
                         Class<? extends SocketChannel> socketChannel,
                         Class<? extends DatagramChannel> datagramChannel) {
+
+    /** The socket layers, in the words the configuration uses. */
+    public enum Kind {
+        IO_URING("io_uring"), EPOLL("epoll"), NIO("nio");
+
+        private final String word;
+
+        Kind(String word) {
+            this.word = word;
+        }
+
+        @Override
+        public String toString() {
+            return word;
+        }
+    }
+
+    /**
+     * What {@code auto} prefers, first to last. epoll stays first: in one bench/run of both transports on the
+     * same build (bench/README.md) io_uring did not win on every workload.
+     */
+    static final List<Kind> AUTO_ORDER = List.of(Kind.EPOLL, Kind.IO_URING, Kind.NIO);
 
     /**
      * Reads grow up to 256 KiB on a busy tunnel (fewer system calls per GiB) and shrink back on a quiet one;
@@ -54,19 +91,78 @@ public record Transport(String name,
     /** A side reads while its peer has under 512 KiB queued and resumes once that drains below 128 KiB. */
     public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(128 * 1024, 512 * 1024);
 
+    /** The transport {@code auto} gives (or the one {@code -Dmeshegress.transport} names). */
     public static Transport select() {
-        boolean forceNio = "nio".equalsIgnoreCase(System.getProperty("meshegress.transport", ""));
-        if (!forceNio && Epoll.isAvailable() && EpollInterestFix.available()) {
-            return new Transport("epoll", EpollIoHandler::newFactory, EpollServerSocketChannel.class,
-                    EpollSocketChannel.class, EpollDatagramChannel.class);
+        return select(TransportChoice.AUTO);
+    }
+
+    public static Transport select(TransportChoice choice) {
+        TransportChoice asked = choice;
+        String source = "transport: " + choice.configName();
+        if (choice == TransportChoice.AUTO) {
+            String property = System.getProperty("meshegress.transport", "");
+            if (!property.isEmpty()) {
+                asked = TransportChoice.named(property.toLowerCase(java.util.Locale.ROOT)).orElse(TransportChoice.AUTO);
+                source = "-Dmeshegress.transport=" + property;
+            }
         }
-        return new Transport("nio", NioIoHandler::newFactory, NioServerSocketChannel.class,
-                NioSocketChannel.class, NioDatagramChannel.class);
+        List<Kind> order = new ArrayList<>();
+        switch (asked) {
+            case IO_URING -> order.add(Kind.IO_URING);
+            case EPOLL -> order.add(Kind.EPOLL);
+            case NIO -> order.add(Kind.NIO);
+            case AUTO -> { }
+        }
+        for (Kind k : AUTO_ORDER) {
+            if (!order.contains(k)) {
+                order.add(k);
+            }
+        }
+        List<String> passedOver = new ArrayList<>();
+        for (Kind k : order) {
+            Optional<String> unavailable = unavailability(k);
+            if (unavailable.isEmpty()) {
+                String why = source + (passedOver.isEmpty() ? "" : "; " + String.join("; ", passedOver));
+                return of(k, why);
+            }
+            passedOver.add(k + " unavailable: " + unavailable.get());
+        }
+        throw new IllegalStateException("no transport: " + passedOver); // NIO is always available
+    }
+
+    /** Why {@code kind} cannot be used here, if it cannot. */
+    static Optional<String> unavailability(Kind kind) {
+        return switch (kind) {
+            case NIO -> Optional.empty();
+            case EPOLL -> !Epoll.isAvailable() ? Optional.of(String.valueOf(Epoll.unavailabilityCause()))
+                    : !EpollInterestFix.available() ? Optional.of("this Netty's epoll cannot keep EPOLLERR set")
+                    : Optional.empty();
+            // IoUring.isAvailable sets up a ring: false with the cause where the kernel is too old,
+            // kernel.io_uring_disabled is set, or a seccomp profile forbids io_uring_setup (EPERM/ENOSYS).
+            case IO_URING -> IoUring.isAvailable() ? Optional.empty()
+                    : Optional.of(String.valueOf(IoUring.unavailabilityCause()));
+        };
+    }
+
+    private static Transport of(Kind kind, String why) {
+        return switch (kind) {
+            case IO_URING -> new Transport(kind, why, IoUringIoHandler::newFactory, IoUringServerSocketChannel.class,
+                    IoUringSocketChannel.class, IoUringDatagramChannel.class);
+            case EPOLL -> new Transport(kind, why, EpollIoHandler::newFactory, EpollServerSocketChannel.class,
+                    EpollSocketChannel.class, EpollDatagramChannel.class);
+            case NIO -> new Transport(kind, why, NioIoHandler::newFactory, NioServerSocketChannel.class,
+                    NioSocketChannel.class, NioDatagramChannel.class);
+        };
+    }
+
+    /** The transport's word: {@code io_uring}, {@code epoll} or {@code nio}. */
+    public String name() {
+        return kind.toString();
     }
 
     /** Whether listeners can open one socket per event loop on the same address (SO_REUSEPORT). */
     public boolean reusePort() {
-        return name.equals("epoll");
+        return kind != Kind.NIO;
     }
 
     /**
@@ -84,11 +180,11 @@ public record Transport(String name,
      * them. Where {@link #listenersPassOnKeepAlive()} is false, the listener sets it per connection instead.
      */
     public ChannelFactory<ServerChannel> listeningChannels() {
-        if (name.equals("epoll")) {
+        if (kind != Kind.NIO) {
             return () -> {
-                EpollServerSocketChannel ch = new EpollServerSocketChannel();
+                ServerChannel ch = kind == Kind.EPOLL ? new EpollServerSocketChannel() : new IoUringServerSocketChannel();
                 try {
-                    ((Socket) ch.fd()).setKeepAlive(true);
+                    ((Socket) ((UnixChannel) ch).fd()).setKeepAlive(true);
                 } catch (IOException e) {
                     ch.unsafe().closeForcibly();
                     throw new UncheckedIOException("cannot set SO_KEEPALIVE on a listening socket", e);
@@ -101,7 +197,7 @@ public record Transport(String name,
 
     /** Whether {@link #listeningChannels()} sockets hand SO_KEEPALIVE on to the connections they accept. */
     public boolean listenersPassOnKeepAlive() {
-        return name.equals("epoll");
+        return kind != Kind.NIO;
     }
 
     /**
@@ -110,15 +206,19 @@ public record Transport(String name,
      */
     public ChannelFactory<Channel> connectionsTo(InetAddress target) {
         boolean v4 = target instanceof Inet4Address;
-        if (reusePort()) { // epoll
-            return v4 ? EPOLL_V4 : EPOLL_V6;
-        }
-        return v4 ? NIO_V4 : NIO_V6;
+        return switch (kind) {
+            case EPOLL -> v4 ? EPOLL_V4 : EPOLL_V6;
+            // Netty's io_uring channel has no public constructor for an address family: its sockets are the
+            // host's preferred family (a dual-stack IPv6 socket reaches an IPv4 target as ::ffff:a.b.c.d).
+            case IO_URING -> IO_URING_ANY;
+            case NIO -> v4 ? NIO_V4 : NIO_V6;
+        };
     }
 
     // Made once: connectionsTo runs for every upstream connection.
     private static final ChannelFactory<Channel> EPOLL_V4 = () -> epoll(SocketProtocolFamily.INET);
     private static final ChannelFactory<Channel> EPOLL_V6 = () -> epoll(SocketProtocolFamily.INET6);
+    private static final ChannelFactory<Channel> IO_URING_ANY = IoUringSocketChannel::new;
     private static final ChannelFactory<Channel> NIO_V4 =
             () -> new NioSocketChannel(SelectorProvider.provider(), SocketProtocolFamily.INET);
     private static final ChannelFactory<Channel> NIO_V6 =
@@ -148,12 +248,14 @@ public record Transport(String name,
      * shut straight away (the same {@code shutdown(SHUT_WR)} Netty makes): Netty's {@code shutdownOutput}
      * builds a {@code ChannelOutputShutdownException} with a stack trace on every call, to fail writes still
      * queued, and a relay passing a half-close on has none queued. Netty still sees the output as shut
-     * ({@code isOutputShutdown} reads the socket's state). Elsewhere, Netty's own.
+     * ({@code isOutputShutdown} reads the socket's state). io_uring likewise: the callers shut a socket only
+     * once their last write has completed (Netty completes an io_uring write when the kernel has taken its
+     * bytes), so no write is left in the ring to overtake. Elsewhere, Netty's own.
      */
     public static ChannelFuture shutdownOutput(DuplexChannel ch) {
-        if (ch instanceof EpollSocketChannel && ch.isOpen()) {
+        if (ch instanceof UnixChannel && ((UnixChannel) ch).fd() instanceof Socket && ch.isOpen()) {
             try {
-                ((Socket) ((EpollSocketChannel) ch).fd()).shutdown(false, true);
+                ((Socket) ((UnixChannel) ch).fd()).shutdown(false, true);
                 return ch.newSucceededFuture();
             } catch (IOException | RuntimeException e) {
                 // A peer that has reset the connection makes shutdown fail with ENOTCONN, which Netty reports

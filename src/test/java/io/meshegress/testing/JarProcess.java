@@ -39,6 +39,15 @@ public final class JarProcess implements AutoCloseable {
         return jar;
     }
 
+    /**
+     * The transport the test run asks for ({@code -Dmeshegress.transport}, set by the suite's io_uring
+     * executions), passed on to the jar so that its tests run on that transport too.
+     */
+    static List<String> transportOption() {
+        String transport = System.getProperty("meshegress.transport", "");
+        return transport.isEmpty() ? List.of() : List.of("-Dmeshegress.transport=" + transport);
+    }
+
     public static JarProcess start(String... args) throws IOException {
         return start(List.of(), args);
     }
@@ -52,11 +61,19 @@ public final class JarProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add(PARANOID_LEAKS);
+        command.addAll(transportOption());
         command.addAll(jvmOptions);
         command.add("-jar");
         command.add(jar().toString());
         command.addAll(List.of(args));
         return command;
+    }
+
+    /** Starts the jar as {@link #start(String...)} does, as the argument of {@code wrapper} (a command that execs it). */
+    public static JarProcess startUnder(List<String> wrapper, String... args) throws IOException {
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(javaCommand(List.of(), args));
+        return new JarProcess(new ProcessBuilder(command).start());
     }
 
     /** Starts the jar as {@link #start(List, String...)} does, under {@code ulimit -n nofile}. */
@@ -77,7 +94,7 @@ public final class JarProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().put("MESH_EGRESS_JAR", jar().toAbsolutePath().toString());
         pb.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        pb.environment().put("JAVA_OPTS", PARANOID_LEAKS);
+        pb.environment().put("JAVA_OPTS", String.join(" ", PARANOID_LEAKS, String.join(" ", transportOption())).trim());
         pb.environment().putAll(env);
         return new JarProcess(pb.start());
     }
