@@ -2,6 +2,9 @@ package io.meshegress.config;
 
 /** "Did you mean" for mistyped keys: typos must not pass silently, and should be easy to fix. */
 final class KeySuggestion {
+    /** The page that describes every key: in a checkout, and under /usr/share/doc/mesh-egress/ where installed. */
+    static final String REFERENCE = "docs/configuration.md";
+
     private KeySuggestion() {
     }
 
@@ -18,7 +21,7 @@ final class KeySuggestion {
         if (best != null && bestDistance <= Math.max(2, key.length() / 3)) {
             return " (did you mean \"" + best + "\"?)";
         }
-        return " (expected one of: " + String.join(", ", known) + ")";
+        return " (expected one of: " + String.join(", ", known) + "; every key is described in " + REFERENCE + ")";
     }
 
     private static int distance(String a, String b) {

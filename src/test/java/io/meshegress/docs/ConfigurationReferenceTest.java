@@ -1,7 +1,10 @@
 package io.meshegress.docs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.meshegress.config.ConfigException;
+import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.ConfigSection;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -50,6 +53,15 @@ class ConfigurationReferenceTest {
                 .isEmpty();
         assertThat(unknown).as("rows of docs/configuration.md's \"Every key\" table that the loader does not accept")
                 .isEmpty();
+    }
+
+    @Test
+    void anUnknownKeyErrorNamesThisPage() {
+        assertThatThrownBy(() -> ConfigLoader.parse("e.yaml", "timeouts:\n  x: 1s\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("e.yaml:2:3: timeouts.x: unknown key (expected one of: connect, handshake, idle, drain, "
+                        + "response; every key is described in docs/configuration.md)");
+        assertThat(PAGE).exists();
     }
 
     @Test
