@@ -7,6 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +34,44 @@ class DocumentationLinksTest {
     @Test
     void theReadmeLinksNothingOutsideTheRepository() throws IOException {
         assertThat(new RelativeLinks(REPOSITORY).externalLinks(REPOSITORY.resolve("README.md"))).isEmpty();
+    }
+
+    /** Words of the project's own bookkeeping, which mean nothing to a reader of the user documentation. */
+    static final Pattern INTERNAL_WORDS = Pattern.compile("(?i)write-?up|the contract|\\(extension\\b|extensions? (of|to) "
+            + "(the|issue)|\\bissue\\s*[\"#0-9]|\\bwave\\b|\\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}\\b");
+
+    @Test
+    void theUserDocumentationHasNoInternalWords() throws IOException {
+        List<Path> pages = new ArrayList<>(List.of(REPOSITORY.resolve("README.md"), REPOSITORY.resolve("CHANGELOG.md"),
+                REPOSITORY.resolve("bench/README.md")));
+        try (Stream<Path> docs = Files.list(REPOSITORY.resolve("docs"));
+                Stream<Path> examples = Files.list(REPOSITORY.resolve("examples"))) {
+            Stream.concat(docs, examples).filter(p -> p.toString().endsWith(".md") || p.toString().endsWith(".yaml"))
+                    .forEach(pages::add);
+        }
+        List<String> found = new ArrayList<>();
+        for (Path page : pages) {
+            List<String> lines = Files.readAllLines(page);
+            for (int i = 0; i < lines.size(); i++) {
+                Matcher m = INTERNAL_WORDS.matcher(lines.get(i));
+                while (m.find()) {
+                    found.add(REPOSITORY.relativize(page) + ":" + (i + 1) + ": " + m.group());
+                }
+            }
+        }
+        assertThat(found).isEmpty();
+    }
+
+    @Test
+    void internalWordsAreFoundAndOrdinaryOnesAreNot() {
+        for (String internal : List.of("the write-up's setup", "as in the contract", "timeouts.drain (extension)",
+                "an extension of issue \"Policy per client\"", "see issue #12", "fixed in 662b1fb", "the second wave")) {
+            assertThat(INTERNAL_WORDS.matcher(internal).find()).as(internal).isTrue();
+        }
+        for (String ordinary : List.of("the TLS extension 0xfe0d", "LimitNOFILE=1048576", "64:ff9b::a9fe:a9fe",
+                "a known issue with NAT", "2001:db8::/32", "deadbeef")) {
+            assertThat(INTERNAL_WORDS.matcher(ordinary).find()).as(ordinary).isFalse();
+        }
     }
 
     @Test
