@@ -4,14 +4,20 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
 
-/** The version Maven wrote into the jar ("unknown" when run from unpackaged classes without resources). */
+/**
+ * The version and git commit Maven wrote into the jar ("unknown" when run from unpackaged classes without
+ * resources, or built outside a git checkout). The jar's manifest carries the same two as
+ * {@code Implementation-Version} and {@code Build-Commit}.
+ */
 public final class Version {
-    public static final String VERSION = read();
+    private static final Properties BUILD = read();
+    public static final String VERSION = BUILD.getProperty("version", "unknown");
+    public static final String COMMIT = BUILD.getProperty("commit", "unknown");
 
     private Version() {
     }
 
-    private static String read() {
+    private static Properties read() {
         Properties p = new Properties();
         try (InputStream in = Version.class.getResourceAsStream("/mesh-egress-version.properties")) {
             if (in != null) {
@@ -20,6 +26,6 @@ public final class Version {
         } catch (IOException e) {
             // fall through to "unknown"
         }
-        return p.getProperty("version", "unknown");
+        return p;
     }
 }

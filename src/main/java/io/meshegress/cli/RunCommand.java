@@ -78,7 +78,7 @@ final class RunCommand implements Callable<Integer> {
             // proxy about 1% of its CPU. -Dio.netty.leakDetection.level=paranoid turns it back on.
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         }
-        ProxyMetrics metrics = new ProxyMetrics();
+        ProxyMetrics metrics = ProxyMetrics.ofThisProcess();
         AccessLogWriter accessLog;
         try {
             accessLog = AccessLogWriter.open(cfg.accessLog().destination(), cfg.accessLog().format(), metrics);

@@ -144,6 +144,7 @@ public final class EgressServer implements AutoCloseable {
         EgressResolver resolver = previous != null && previous.config().resolver().equals(next.resolver())
                 ? previous.resolver() : new EgressResolver(next.resolver(), transport, metrics);
         ProxyRuntime nextRuntime = new ProxyRuntime(next, resolver, transport, admission, accessLog, metrics);
+        metrics.expect(next);
         Map<ListenerKey, ListenerSpec> wanted = new LinkedHashMap<>();
         for (ListenerSpec s : specs(next)) {
             wanted.put(s.key(), s);

@@ -279,7 +279,7 @@ class ProxyProtocolWireTest {
         assertThat(proxy.entries().subList(before, proxy.entries().size()))
                 .noneMatch(e -> e.client().startsWith("127.0.0.119:") || e.client().startsWith("10.1.2.3:45000"));
         assertThat(proxy.metrics().scrape()).containsPattern(
-                "meshegress_proxy_protocol_headers_total\\{listener=\"sni 127.0.0.110:8443\",result=\"local\",?} [1-9]");
+                "meshegress_proxy_protocol_headers_total\\{listener=\"sni-8443\",result=\"local\",?} [1-9]");
     }
 
     /** A connection that must be refused: plain TLS bytes after {@code header}; returns the client's port. */

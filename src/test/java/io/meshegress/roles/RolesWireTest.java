@@ -177,6 +177,7 @@ class RolesWireTest {
         String scrape = proxy.metrics().scrape();
         assertThat(scrape).containsPattern("meshegress_connections_total\\{[^}]*role=\"payments\"[^}]*} [1-9]");
         assertThat(scrape).containsPattern("meshegress_would_refuse_total\\{role=\"audit\",?} ([3-9]|[1-9][0-9])");
-        assertThat(scrape).doesNotContain("meshegress_would_refuse_total{role=\"payments\"");
+        // Every role's series is there from the start; an enforce-mode role's stays at 0.
+        assertThat(scrape).containsPattern("meshegress_would_refuse_total\\{role=\"payments\",?} 0\\.0\n");
     }
 }
