@@ -30,7 +30,7 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -177,6 +177,11 @@ public final class EgressServer implements AutoCloseable {
             throw e;
         }
         runtime.set(nextRuntime);
+        // Only now, with the runtime their connections are served under in place, do new sockets accept. What
+        // arrived since their bind waited in the kernel's backlog; a failed change closed them unaccepted.
+        for (ListenerKey key : opened) {
+            bound.get(key).forEach(ch -> ch.config().setAutoRead(true));
+        }
         for (ListenerKey key : new ArrayList<>(bound.keySet())) {
             if (!wanted.containsKey(key)) {
                 unbind(key);
@@ -253,7 +258,9 @@ public final class EgressServer implements AutoCloseable {
         if (address.getPort() == 0) {
             return;
         }
-        try (ServerSocketChannel probe = ServerSocketChannel.open()) {
+        // A bound socket that does not listen: a listening probe would take connections into its backlog in the
+        // instant it exists, and reset them as it closes.
+        try (SocketChannel probe = SocketChannel.open()) {
             probe.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             probe.bind(address);
         } catch (IOException e) {
@@ -269,6 +276,9 @@ public final class EgressServer implements AutoCloseable {
                 .channelFactory(transport.listeningChannels())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                // Bound, not accepting: apply() starts accepting once the runtime is set (a connection in the
+                // first instant after bind would otherwise find none, or the previous config's).
+                .option(ChannelOption.AUTO_READ, false)
                 // TCP_NODELAY is Netty's default on Linux; setting it again costs a system call per connection.
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
