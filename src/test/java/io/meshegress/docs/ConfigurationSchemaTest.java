@@ -120,7 +120,10 @@ class ConfigurationSchemaTest {
             Path named = example.getParent().resolve(firstLine.substring(firstLine.indexOf('=') + 1)).normalize();
             assertThat(named).isEqualTo(SCHEMA.normalize());
         }
-        files.add(REPOSITORY.resolve("packaging/debian/egress.yaml"));
+        Path conffile = REPOSITORY.resolve("packaging/debian/egress.yaml");
+        assertThat(Files.readString(conffile).lines().findFirst().orElse("")).as("where the package installs it")
+                .isEqualTo("# yaml-language-server: $schema=/usr/share/doc/mesh-egress/docs/egress.schema.json");
+        files.add(conffile);
         for (Path file : files) {
             assertThat(problems(Files.readString(file))).as(REPOSITORY.relativize(file).toString()).isEmpty();
         }
