@@ -3,7 +3,9 @@ package io.meshegress.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.meshegress.testing.Command;
+import io.meshegress.testing.HostState;
 import io.meshegress.testing.HttpOrigin;
+import io.meshegress.testing.ThrowawayRoot;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -18,94 +20,102 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Debian package as an operator meets it, on this machine for real (as root, which CI is): lintian finds no
- * error; dpkg installs it and creates the system user; systemd-analyze verifies the unit and rates its exposure
- * at most 2.5; the installed command checks the installed file; the unit's own command line, run as the system
- * user, proxies a request and stops cleanly on SIGTERM; a reinstall keeps a changed conffile; a purge leaves
- * nothing behind.
+ * The Debian package as an operator meets it, installed for real by dpkg, but inside a throwaway root (an overlay
+ * over this machine's /etc, /var and /usr in a private mount namespace): lintian finds no error; dpkg installs it
+ * and creates the system user; systemd-analyze verifies the unit and rates its exposure at most 2.5; the installed
+ * command checks the installed file; the unit's own command line, run as the system user, proxies a request and
+ * stops cleanly on SIGTERM; root's commands never map the archive the service account wrote; a reinstall keeps a
+ * changed conffile; a purge leaves nothing behind. Afterwards this machine's package database, accounts and every
+ * path the package owns are exactly as before, byte for byte.
  */
 class DebianPackageIT {
-    static final Path UNIT = Path.of("/lib/systemd/system/mesh-egress.service");
-    static final Path CONF = Path.of("/etc/mesh-egress/egress.yaml");
-    static final Path CACHE = Path.of("/var/cache/mesh-egress");
-    static final List<Path> INSTALLED = List.of(Path.of("/usr/bin/mesh-egress"), Path.of("/usr/share/mesh-egress"),
-            CONF.getParent(), UNIT, Path.of("/usr/share/doc/mesh-egress"), Path.of("/usr/share/man/man1/mesh-egress.1.gz"));
+    static final String UNIT = "/lib/systemd/system/mesh-egress.service";
+    static final String CONF = "/etc/mesh-egress/egress.yaml";
+    static final String CACHE = "/var/cache/mesh-egress";
+    static final String ARCHIVE = CACHE + "/mesh-egress.jsa";
+    static final List<String> INSTALLED = List.of("/usr/bin/mesh-egress", "/usr/share/mesh-egress", "/etc/mesh-egress",
+            UNIT, "/usr/share/doc/mesh-egress", "/usr/share/man/man1/mesh-egress.1.gz");
 
     @Test
-    void installsChecksServesAndPurgesCleanly() throws Exception {
-        assertThat(run("id", "-u").out().strip()).as("these tests install a package: run them as root (CI does)")
-                .isEqualTo("0");
+    void installsChecksServesAndPurgesCleanlyInAThrowawayRoot() throws Exception {
+        assertThat(run("id", "-u").out().strip()).as("dpkg and mount need root (CI is root)").isEqualTo("0");
         Path deb = builtPackage();
         Command lintian = run("lintian", "--fail-on", "error", deb.toString());
         assertThat(lintian.exitCode()).as(lintian.out() + lintian.err()).isZero();
         assertThat(lintian.out()).doesNotContain("E: ");
 
-        try {
-            install(deb);
-            assertThat(run("getent", "passwd", "mesh-egress").out()).contains("/nonexistent").contains("/usr/sbin/nologin");
-            for (Path p : INSTALLED) {
-                assertThat(p).exists();
+        HostState before = HostState.now(INSTALLED);
+        try (ThrowawayRoot root = ThrowawayRoot.open(Path.of("target", "throwaway-root"))) {
+            try {
+                install(root, deb);
+                assertThat(root.run("getent", "passwd", "mesh-egress").out()).contains("/nonexistent")
+                        .contains("/usr/sbin/nologin");
+                for (String p : INSTALLED) {
+                    assertThat(root.run("test", "-e", p).exitCode()).as(p + " installed").isZero();
+                }
+                assertThat(root.written().resolve("usr/share/mesh-egress/mesh-egress.jar")).as("dpkg wrote into the "
+                        + "throwaway layer").isRegularFile();
+
+                Command verify = root.run("systemd-analyze", "verify", UNIT);
+                assertThat(verify.exitCode()).as(verify.out() + verify.err()).isZero();
+                Command security = root.run("systemd-analyze", "security", "--offline=yes", UNIT);
+                Matcher m = Pattern.compile("Overall exposure level for mesh-egress.service: ([0-9.]+)")
+                        .matcher(security.out());
+                assertThat(m.find()).as(security.out() + security.err()).isTrue();
+                System.out.println("systemd-analyze security: exposure " + m.group(1));
+                assertThat(Double.parseDouble(m.group(1))).isLessThanOrEqualTo(2.5);
+
+                Command check = root.run("/usr/bin/mesh-egress", "check", "-c", CONF);
+                assertThat(check.exitCode()).as(check.err()).isZero();
+                assertThat(check.out()).startsWith(CONF + ": ok");
+
+                // A changed conffile: served by the unit's command line, and kept by a reinstall.
+                String changed = """
+                        # changed by the operator
+                        http: {listen: "127.0.0.175:8080"}
+                        sni: null
+                        admin: {listen: "127.0.0.175:9901"}
+                        resolver: {hosts: {www.qq.com: 127.0.0.176}}
+                        policy: {denyNetworks: []}
+                        mesh:
+                          destinations: [{hosts: ["*.qq.com"], http: [8081]}]
+                        """;
+                write(root, CONF, changed);
+                serveOneRequestAsTheServiceUser(root);
+                rootNeverMapsTheServiceAccountsArchive(root);
+                install(root, deb);
+                assertThat(root.run("cat", CONF).out()).isEqualTo(changed);
+            } finally {
+                Command purge = root.run("dpkg", "--purge", "mesh-egress");
+                assertThat(purge.exitCode()).as(purge.out() + purge.err()).isZero();
             }
-
-            Command verify = run("systemd-analyze", "verify", UNIT.toString());
-            assertThat(verify.exitCode()).as(verify.out() + verify.err()).isZero();
-            Command security = run("systemd-analyze", "security", "--offline=yes", UNIT.toString());
-            Matcher m = Pattern.compile("Overall exposure level for mesh-egress.service: ([0-9.]+)").matcher(security.out());
-            assertThat(m.find()).as(security.out() + security.err()).isTrue();
-            System.out.println("systemd-analyze security: exposure " + m.group(1));
-            assertThat(Double.parseDouble(m.group(1))).isLessThanOrEqualTo(2.5);
-
-            Command check = run("/usr/bin/mesh-egress", "check", "-c", CONF.toString());
-            assertThat(check.exitCode()).as(check.err()).isZero();
-            assertThat(check.out()).startsWith(CONF + ": ok");
-
-            // A changed conffile: served by the unit's command line, and kept by a reinstall.
-            String changed = """
-                    # changed by the operator
-                    http: {listen: "127.0.0.175:8080"}
-                    sni: null
-                    admin: {listen: "127.0.0.175:9901"}
-                    resolver: {hosts: {www.qq.com: 127.0.0.176}}
-                    policy: {denyNetworks: []}
-                    mesh:
-                      destinations: [{hosts: ["*.qq.com"], http: [8081]}]
-                    """;
-            Files.writeString(CONF, changed);
-            serveOneRequestAsTheServiceUser();
-            install(deb);
-            assertThat(Files.readString(CONF)).isEqualTo(changed);
-        } finally {
-            Command purge = run("dpkg", "--purge", "mesh-egress");
-            assertThat(purge.exitCode()).as(purge.out() + purge.err()).isZero();
-        }
-        for (Path p : INSTALLED) {
-            assertThat(p).doesNotExist();
-        }
-        assertThat(CACHE).doesNotExist();
-        assertThat(Path.of("/etc/systemd/system/multi-user.target.wants/mesh-egress.service")).doesNotExist();
-        assertThat(run("getent", "passwd", "mesh-egress").exitCode()).isNotZero();
-        assertThat(run("getent", "group", "mesh-egress").exitCode()).isNotZero();
-        assertThat(run("dpkg-query", "-W", "mesh-egress").exitCode()).as("dpkg forgot the package").isNotZero();
-        try (DirectoryStream<Path> left = Files.newDirectoryStream(Path.of("/var/lib/systemd"), "deb-systemd-*")) {
-            for (Path dir : left) {
-                assertThat(run("find", dir.toString(), "-name", "mesh-egress*").out()).as(dir.toString()).isEmpty();
+            for (String p : INSTALLED) {
+                assertThat(root.run("test", "-e", p).exitCode()).as(p + " purged").isNotZero();
             }
-        } catch (java.nio.file.NoSuchFileException e) {
-            // no deb-systemd-helper state on this machine at all
+            assertThat(root.run("test", "-e", CACHE).exitCode()).as(CACHE + " purged").isNotZero();
+            assertThat(root.run("test", "-e", "/etc/systemd/system/multi-user.target.wants/mesh-egress.service")
+                    .exitCode()).isNotZero();
+            assertThat(root.run("getent", "passwd", "mesh-egress").exitCode()).isNotZero();
+            assertThat(root.run("getent", "group", "mesh-egress").exitCode()).isNotZero();
+            assertThat(root.run("dpkg-query", "-W", "mesh-egress").exitCode()).as("dpkg forgot the package").isNotZero();
+            assertThat(root.run("sh", "-c", "find /var/lib/systemd -path '*deb-systemd-*' -name 'mesh-egress*'").out())
+                    .isEmpty();
         }
+        assertThat(HostState.now(INSTALLED)).as("this machine, after the package test").isEqualTo(before);
     }
 
     /** ExecStart of the unit, as its User=, with the CacheDirectory= systemd would make. */
-    private static void serveOneRequestAsTheServiceUser() throws Exception {
-        run("install", "-d", "-o", "mesh-egress", "-g", "mesh-egress", "-m", "0700", CACHE.toString());
-        String execStart = unitValue("ExecStart");
-        String cds = unitValue("Environment").replace("MESH_EGRESS_CDS=", "");
-        List<String> cmd = new ArrayList<>(List.of("runuser", "-u", "mesh-egress", "--", "env",
-                "MESH_EGRESS_CDS=" + cds));
+    private static void serveOneRequestAsTheServiceUser(ThrowawayRoot root) throws Exception {
+        assertThat(root.run("install", "-d", "-o", "mesh-egress", "-g", "mesh-egress", "-m", "0700", CACHE).exitCode())
+                .isZero();
+        String execStart = unitValue(root, "ExecStart");
+        String cds = unitValue(root, "Environment").replace("MESH_EGRESS_CDS=", "");
+        // setpriv execs (as systemd does for User=), so the process started is the JVM itself.
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=mesh-egress", "--regid=mesh-egress",
+                "--init-groups", "--", "env", "MESH_EGRESS_CDS=" + cds));
         cmd.addAll(List.of(execStart.split(" ")));
         try (HttpOrigin origin = new HttpOrigin("127.0.0.176", 8081)) {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.PIPE).start();
+            Process p = root.start(cmd);
             StringBuilder log = new StringBuilder();
             Thread pump = new Thread(() -> {
                 try {
@@ -120,35 +130,74 @@ class DebianPackageIT {
                         "-w", "%{http_code}", "http://127.0.0.175:9901/readyz").out().equals("200"));
                 Command c = run("curl", "-s", "-m", "10", "-x", "http://127.0.0.175:8080", "http://www.qq.com:8081/hello");
                 assertThat(c.exitCode()).as(c.err()).isZero();
-                assertThat(run("ps", "-o", "user=", "-p", Long.toString(p.pid())).out().strip())
-                        .isIn("mesh-egress", "root"); // runuser itself is root; its child is the service user
-                assertThat(run("pgrep", "-u", "mesh-egress", "-f", "mesh-egress.jar").exitCode()).isZero();
+                assertThat(root.run("ps", "-o", "user=", "-p", Long.toString(p.pid())).out().strip())
+                        .isEqualTo("mesh-egress");
             } finally {
-                run("pkill", "-TERM", "-u", "mesh-egress", "-f", "mesh-egress.jar");
+                p.toHandle().destroy();
                 assertThat(p.waitFor(45, TimeUnit.SECONDS)).isTrue();
                 pump.join(5000);
             }
             assertThat(p.exitValue()).as(log.toString()).isZero();
             assertThat(log.toString()).contains("\"host\":\"www.qq.com\"").contains("\"status\":200");
-            assertThat(CACHE.resolve("mesh-egress.jsa")).as("the class-data archive, written by the service user")
-                    .exists();
+            assertThat(root.run("test", "-s", ARCHIVE).exitCode()).as("the class-data archive, written by the service "
+                    + "user").isZero();
         }
     }
 
-    private static String unitValue(String key) throws Exception {
-        return Files.readAllLines(UNIT).stream().filter(l -> l.startsWith(key + "=")).findFirst()
+    /**
+     * The archive in the cache directory is the service account's to write; a JVM maps what it is given without
+     * question. The java command handed to the launcher records the options it was started with.
+     */
+    private static void rootNeverMapsTheServiceAccountsArchive(ThrowawayRoot root) throws Exception {
+        String recorder = "/usr/local/bin/record-java";
+        write(root, recorder, """
+                #!/bin/sh
+                printf '%s\\n' "$@" > "$RECORD"
+                exec java "$@"
+                """);
+        assertThat(root.run("chmod", "0755", recorder).exitCode()).isZero();
+        String[] check = {"/usr/bin/mesh-egress", "check", "-c", CONF};
+
+        // The service account maps its own archive: the recorder sees it (so the next assertion can fail).
+        Command asService = root.run(concat(new String[] {"setpriv", "--reuid=mesh-egress", "--regid=mesh-egress",
+                "--init-groups", "--", "env", "JAVA=" + recorder, "RECORD=/tmp/service-java", "MESH_EGRESS_CDS=" + ARCHIVE},
+                check));
+        assertThat(asService.exitCode()).as(asService.err()).isZero();
+        assertThat(root.run("cat", "/tmp/service-java").out()).contains("-XX:SharedArchiveFile=" + ARCHIVE);
+
+        // Root, with the same archive (owned and writable by the service account): not given to the JVM.
+        Command asRoot = root.run(concat(new String[] {"env", "JAVA=" + recorder, "RECORD=/tmp/root-java"}, check));
+        assertThat(asRoot.exitCode()).as(asRoot.err()).isZero();
+        assertThat(root.run("cat", "/tmp/root-java").out()).contains("-jar").doesNotContain(ARCHIVE)
+                .doesNotContain("SharedArchiveFile").doesNotContain("ArchiveClassesAtExit");
+
+        // Nor when the file is root's but the directory is the service account's (it could swap the file).
+        assertThat(root.run("chown", "root:root", ARCHIVE).exitCode()).isZero();
+        Command rootFile = root.run(concat(new String[] {"env", "JAVA=" + recorder, "RECORD=/tmp/root-java2"}, check));
+        assertThat(rootFile.exitCode()).as(rootFile.err()).isZero();
+        assertThat(root.run("cat", "/tmp/root-java2").out()).contains("-jar").doesNotContain(ARCHIVE);
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        List<String> all = new ArrayList<>(List.of(a));
+        all.addAll(List.of(b));
+        return all.toArray(String[]::new);
+    }
+
+    private static void write(ThrowawayRoot root, String path, String content) throws Exception {
+        Command w = Command.run(root.inside(List.of("sh", "-c", "cat > \"$0\"", path)), content);
+        assertThat(w.exitCode()).as(w.err()).isZero();
+    }
+
+    private static String unitValue(ThrowawayRoot root, String key) throws Exception {
+        return root.run("cat", UNIT).out().lines().filter(l -> l.startsWith(key + "=")).findFirst()
                 .map(l -> l.substring(key.length() + 1)).orElseThrow(() -> new AssertionError(key + " not in the unit"));
     }
 
-    private static void install(Path deb) throws Exception {
-        Command i = run("dpkg", "-i", deb.toString());
-        if (i.exitCode() != 0) {
-            // Its dependencies (a Java runtime, adduser) from Debian, then the package again.
-            Command fix = run("apt-get", "install", "-f", "-y", "-q");
-            assertThat(fix.exitCode()).as(fix.out() + fix.err()).isZero();
-            i = run("dpkg", "-i", deb.toString());
-        }
-        assertThat(i.exitCode()).as(i.out() + i.err()).isZero();
+    private static void install(ThrowawayRoot root, Path deb) throws Exception {
+        Command i = root.run("dpkg", "-i", deb.toString());
+        assertThat(i.exitCode()).as("%s%s\n(its dependencies, a Java runtime and adduser, are installed by .ci/run)",
+                i.out(), i.err()).isZero();
     }
 
     private static Path builtPackage() throws Exception {
