@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Serve the proxy (embedded defaults when no file is given). The file is reloaded when it "
-                + "changes and on SIGHUP; SIGTERM drains and exits 0.")
+                + "changes and on SIGHUP; SIGUSR1 reopens the access-log file; SIGTERM drains and exits 0. Under "
+                + "systemd (Type=notify) it reports ready once its listeners are bound.")
 final class RunCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
@@ -101,20 +102,27 @@ final class RunCommand implements Callable<Integer> {
         }
         ConfigReloader reloader = config.file == null || !Files.isRegularFile(config.file) ? null
                 : new ConfigReloader(config.file, loaded, this::adjust, server::reload, metrics, board).start();
+        ServiceManager serviceManager = ServiceManager.fromEnvironment();
         CountDownLatch stopRequested = new CountDownLatch(1);
         TerminationSignals.onTerminate(stopRequested::countDown);
         TerminationSignals.onHangup(() -> {
+            serviceManager.notify(ServiceManager.State.RELOADING);
             if (reloader != null) {
                 reloader.reloadNow("SIGHUP");
             } else {
                 LOG.info("SIGHUP: no file to reload (running on the embedded defaults)");
             }
+            serviceManager.notify(ServiceManager.State.READY);
         });
+        TerminationSignals.onReopenLogs(accessLog::reopen);
+        // Listeners bound and every signal handled: `systemctl start` may return now.
+        serviceManager.notify(ServiceManager.State.READY);
         try {
             stopRequested.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        serviceManager.notify(ServiceManager.State.STOPPING);
         try {
             if (reloader != null) {
                 reloader.close();

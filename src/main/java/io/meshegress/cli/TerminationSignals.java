@@ -20,6 +20,15 @@ final class TerminationSignals {
         }
     }
 
+    /** SIGUSR1, nginx's "reopen your log files" (logrotate's postrotate sends it). */
+    static void onReopenLogs(Runnable action) {
+        try {
+            Signal.handle(new Signal("USR1"), s -> action.run());
+        } catch (IllegalArgumentException e) {
+            // no SIGUSR1 here
+        }
+    }
+
     static void onTerminate(Runnable action) {
         for (String name : new String[] {"TERM", "INT"}) {
             try {

@@ -52,6 +52,13 @@ public final class JarProcess implements AutoCloseable {
         return start(List.of(), args);
     }
 
+    /** Starts the jar with more environment variables. */
+    public static JarProcess startWithEnvironment(java.util.Map<String, String> env, String... args) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(javaCommand(List.of(), args));
+        pb.environment().putAll(env);
+        return new JarProcess(pb.start());
+    }
+
     /** Starts the jar with JVM options (a heap limit, say) before {@code -jar}. */
     public static JarProcess start(List<String> jvmOptions, String... args) throws IOException {
         return new JarProcess(new ProcessBuilder(javaCommand(jvmOptions, args)).start());
