@@ -1,6 +1,7 @@
 package io.meshegress.cli;
 
 import io.meshegress.config.ConfigException;
+import io.meshegress.config.ConfigWarnings;
 import io.meshegress.config.Durations;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.Role;
@@ -90,6 +91,7 @@ final class CheckCommand implements Callable<Integer> {
             return Main.CONFIG_ERROR;
         }
         out.println(config.name() + ": ok");
+        ConfigWarnings.of(cfg).forEach(spec.commandLine().getErr()::println);
         describe(cfg, out);
         out.println("mesh: " + manifests.size() + " Kubernetes and Istio objects, valid against their schemas "
                 + "(`istio` writes them)");
@@ -175,10 +177,11 @@ final class CheckCommand implements Callable<Integer> {
             ports.addAll(d.tls());
             allowed.add(h + " (ports " + ports + ")");
         }));
-        out.println("  allow: " + (allowed.isEmpty() ? "every host" : String.join(", ", allowed)));
+        out.println("  allow: " + (allowed.isEmpty() ? "nothing" : String.join(", ", allowed)));
         out.println("  deny: " + (p.deny().isEmpty() ? "none" : p.deny()));
         out.println("  denyNetworks: " + (p.denyNetworks().isEmpty() ? "none" : p.denyNetworks()));
-        out.println("  clients: " + (p.clients().isEmpty() ? "any" : p.clients()));
+        out.println("  clients: " + p.clients() + (cfg.source().positions().containsKey("policy.clients") ? ""
+                : " (not written: the private and local ranges)"));
         out.println("  mode: " + p.mode().word() + " (default role)");
         for (EgressConfig.Role r : p.roles()) {
             out.println("  role " + r.name() + ": clients " + shortList(r.clients()) + ", allow "

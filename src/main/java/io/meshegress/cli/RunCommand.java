@@ -1,6 +1,7 @@
 package io.meshegress.cli;
 
 import io.meshegress.config.ConfigException;
+import io.meshegress.config.ConfigWarnings;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.config.ListenAddress;
 import io.meshegress.control.ConfigReloader;
@@ -74,6 +75,7 @@ final class RunCommand implements Callable<Integer> {
             spec.commandLine().getErr().println(e.getMessage());
             return Main.CONFIG_ERROR;
         }
+        ConfigWarnings.of(cfg).forEach(LOG::warn);
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             // Netty tracks one buffer in 128 with a stack trace by default: a debugging aid that costs a served
             // proxy about 1% of its CPU. -Dio.netty.leakDetection.level=paranoid turns it back on.

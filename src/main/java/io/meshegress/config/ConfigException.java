@@ -26,7 +26,8 @@ public final class ConfigException extends Exception {
     private static final int MAX_KEY = 120;
     private static final int MAX_PROBLEM = 400;
 
-    private static String render(String file, int line, int column, String key, String problem) {
+    /** {@code file:line:col: key: problem}, capped and on one line (warnings are rendered the same way). */
+    static String render(String file, int line, int column, String key, String problem) {
         StringBuilder sb = new StringBuilder(file);
         if (line > 0) {
             sb.append(':').append(line);

@@ -36,6 +36,14 @@ public final class ConfigLoader extends YamlValueReader {
             "::/128", "::1/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23",
             "2001:db8::/32", "2002::/16", "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8");
 
+    /**
+     * Who may use the proxy when policy.clients is not written: the private and local ranges (RFC 1918, RFC 6598's
+     * shared space, loopback, RFC 4193 unique-local and link-local IPv6), as Squid's localnet, so that a proxy on an
+     * internet-facing host is no open relay. {@code ::1/128} is 127.0.0.0/8's IPv6 twin.
+     */
+    public static final List<String> DEFAULT_CLIENTS = List.of("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+            "100.64.0.0/10", "127.0.0.0/8", "::1/128", "fc00::/7", "fe80::/10");
+
     private ConfigLoader(String file) {
         super(file);
     }
@@ -82,6 +90,13 @@ public final class ConfigLoader extends YamlValueReader {
         EgressConfig.Admin admin = admin(root);
         EgressConfig.AccessLogConfig accessLog = accessLog(root.mappingOrEmpty("accessLog"));
         EgressConfig.Mesh mesh = new MeshReader(file).mesh(root.mappingOrEmpty("mesh"));
+        if (http == null && sni.isEmpty()) {
+            // A file gets the listeners it declares; one with none would start a proxy that serves nobody. Asked
+            // last, so that a mistake in a section is reported where it is first.
+            throw at(rootNode, "no listener: declare http (e.g. http: {listen: \"127.0.0.1:8080\"}) or sni (e.g. "
+                    + "sni: [{listen: \"127.0.0.1:8443\", upstreamPort: 443}]); only the embedded default (no -c) "
+                    + "has listeners it does not write");
+        }
         Map<String, YamlNode.Position> positions = new java.util.HashMap<>();
         collectPositions(rootNode, positions);
         TransportChoice transport = !root.has("transport") ? TransportChoice.AUTO
@@ -120,10 +135,10 @@ public final class ConfigLoader extends YamlValueReader {
     }
 
     private EgressConfig.HttpListener httpListener(Fields root) throws ConfigException {
-        if (root.isExplicitNull("http")) {
-            return null;
+        if (!root.has("http")) {
+            return null; // absent or null: a file gets only the listeners it declares
         }
-        Fields f = fields(root.mappingOrEmpty("http"), ConfigSection.HTTP);
+        Fields f = fields(root.get("http"), ConfigSection.HTTP);
         ListenAddress listen = f.has("listen") ? listen(f.get("listen")) : defaultListen(f, "0.0.0.0:8080");
         List<Integer> connectPorts = f.has("connectPorts") ? list(f.get("connectPorts"), this::port) : List.of(443, 563);
         boolean xff = f.has("xForwardedFor") && bool(f.get("xForwardedFor"));
@@ -182,13 +197,8 @@ public final class ConfigLoader extends YamlValueReader {
     }
 
     private List<EgressConfig.SniListener> sniListeners(Fields root) throws ConfigException {
-        if (root.isExplicitNull("sni")) {
-            return List.of();
-        }
         if (!root.has("sni")) {
-            ListenAddress listen = ListenAddress.parse("0.0.0.0:8443");
-            bound.put("sni[0].listen", listen);
-            return List.of(new EgressConfig.SniListener(listen, 443, false));
+            return List.of(); // absent or null: no SNI listener unless the file declares one
         }
         return list(root.get("sni"), node -> {
             Fields f = fields(node, ConfigSection.SNI_LISTENER);

@@ -30,7 +30,8 @@ final class PolicyReader extends YamlValueReader {
         List<HostPattern> deny = f.has("deny") ? list(f.get("deny"), this::hostPattern) : List.of();
         List<Cidr> denyNetworks = f.has("denyNetworks") ? list(f.get("denyNetworks"), this::cidr)
                 : ConfigLoader.DEFAULT_DENY_NETWORKS.stream().map(Cidr::parse).toList();
-        List<Cidr> clients = f.has("clients") ? list(f.get("clients"), this::cidr) : List.of();
+        List<Cidr> clients = f.has("clients") ? clients(f.get("clients"))
+                : ConfigLoader.DEFAULT_CLIENTS.stream().map(Cidr::parse).toList();
         PolicyMode mode = f.has("mode") ? mode(f.get("mode")) : PolicyMode.ENFORCE;
         List<EgressConfig.Role> roles = new ArrayList<>();
         if (f.has("roles")) {
@@ -41,6 +42,17 @@ final class PolicyReader extends YamlValueReader {
             }
         }
         return new EgressConfig.Policy(allow, deny, denyNetworks, clients, mode, roles);
+    }
+
+    /** policy.clients as written; an empty list would admit nobody, so it says what to write instead. */
+    private List<Cidr> clients(YamlNode node) throws ConfigException {
+        List<Cidr> clients = list(node, this::cidr);
+        if (clients.isEmpty()) {
+            throw at(node, "an empty list admits no client: omit clients for the private ranges "
+                    + String.join(", ", ConfigLoader.DEFAULT_CLIENTS) + ", or write clients: "
+                    + "[\"0.0.0.0/0\", \"::/0\"] to admit any client");
+        }
+        return clients;
     }
 
     private List<YamlNode> sequence(YamlNode node) throws ConfigException {

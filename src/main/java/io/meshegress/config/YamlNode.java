@@ -21,7 +21,14 @@ public sealed interface YamlNode {
     record Position(int line, int column) {
     }
 
-    record Scalar(String text, Position position, String path) implements YamlNode {
+    /**
+     * A single value, with the form YAML gave it: {@code 443} is a number, {@code "443"} text. A key that takes a
+     * number refuses text, so that a quoted port is the type error it is in Kubernetes and Istio.
+     */
+    record Scalar(String text, Form form, Position position, String path) implements YamlNode {
+        /** Text as written (plain or quoted); a plain integer; any other plain number; true or false. */
+        public enum Form { TEXT, INTEGER, OTHER_NUMBER, BOOLEAN }
+
         @Override
         public String kind() {
             return "a single value";

@@ -91,11 +91,14 @@ final class YamlTreeReader {
             case VALUE_NULL:
                 return new YamlNode.Null(position, path);
             case VALUE_STRING:
+                return new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Form.TEXT, position, path);
             case VALUE_NUMBER_INT:
+                return new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Form.INTEGER, position, path);
             case VALUE_NUMBER_FLOAT:
+                return new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Form.OTHER_NUMBER, position, path);
             case VALUE_TRUE:
             case VALUE_FALSE:
-                return new YamlNode.Scalar(parser.getText(), position, path);
+                return new YamlNode.Scalar(parser.getText(), YamlNode.Scalar.Form.BOOLEAN, position, path);
             default:
                 throw error(parser.currentTokenLocation(), path, "unexpected YAML token " + token);
         }

@@ -70,8 +70,15 @@ abstract class YamlValueReader {
         return parseScalar(node, Cidr::parse);
     }
 
+    /**
+     * A port is a number, as in Kubernetes and Istio: {@code "443"} (quoted) is refused, whatever it holds, so that
+     * a file does not pass here and fail in the mesh, and a templating slip does not pass as a port.
+     */
     int port(YamlNode node) throws ConfigException {
         String text = string(node);
+        if (((YamlNode.Scalar) node).form() == YamlNode.Scalar.Form.TEXT && Ports.parse(text).isPresent()) {
+            throw at(node, Quote.shortly(text) + " is text; a port is a number: write " + text + " without quotes");
+        }
         return Ports.parse(text).orElseThrow(() -> at(node, Quote.shortly(text) + " is not a port (1-65535)"));
     }
 

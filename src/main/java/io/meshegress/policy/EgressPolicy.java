@@ -50,11 +50,11 @@ public final class EgressPolicy {
         this.roles = List.copyOf(roles);
     }
 
-    /** Whether a client at this address may use the proxy at all. */
+    /**
+     * Whether a client at this address may use the proxy at all: only a client in one of {@code clients} (an empty
+     * list admits nobody; any client is {@code 0.0.0.0/0} and {@code ::/0}, written out).
+     */
     public Decision checkClient(InetAddress client) {
-        if (clients.isEmpty()) {
-            return Decision.allow("policy.clients (empty: any client)");
-        }
         for (Cidr c : clients) {
             if (c.contains(client)) {
                 return Decision.allow("policy.clients \"" + c + "\"");

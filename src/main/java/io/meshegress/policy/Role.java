@@ -20,12 +20,11 @@ public final class Role {
     private final List<Cidr> clients;
     private final HostMatcher<AllowRule> allow = new HostMatcher<>();
     private final HostMatcher<String> deny = new HostMatcher<>();
-    private final boolean allowAll;
     private final PolicyMode mode;
     private final List<Integer> connectPorts;
 
     private Role(String name, String path, List<Cidr> clients, PolicyMode mode, List<Integer> connectPorts,
-                 boolean emptyAllowsAll, List<HostPattern> allowPatterns, List<HostPattern> denyPatterns,
+                 List<HostPattern> allowPatterns, List<HostPattern> denyPatterns,
                  List<EgressPolicy.DestinationRule> destinations) {
         this.name = name;
         this.path = path;
@@ -44,13 +43,15 @@ public final class Role {
         for (int i = 0; i < denyPatterns.size(); i++) {
             deny.add(denyPatterns.get(i), path + ".deny[" + i + "] \"" + denyPatterns.get(i) + "\"");
         }
-        this.allowAll = emptyAllowsAll && allow.isEmpty();
     }
 
-    /** The default role: policy.allow and mesh.destinations; both empty allow every host (as ever). */
+    /**
+     * The default role: policy.allow and mesh.destinations. Both empty allow nothing (deny by default); every
+     * host is {@code allow: ["*"]}, written out.
+     */
     public static Role byDefault(List<HostPattern> allow, List<EgressPolicy.DestinationRule> destinations,
                                  PolicyMode mode) {
-        return new Role(DEFAULT, "policy", List.of(), mode, null, true, allow, List.of(), destinations);
+        return new Role(DEFAULT, "policy", List.of(), mode, null, allow, List.of(), destinations);
     }
 
     /**
@@ -61,7 +62,7 @@ public final class Role {
      */
     public static Role named(int index, String name, List<Cidr> clients, List<HostPattern> allow,
                              List<HostPattern> deny, PolicyMode mode, List<Integer> connectPorts) {
-        return new Role(name, "policy.roles[" + index + "]", clients, mode, connectPorts, false, allow, deny,
+        return new Role(name, "policy.roles[" + index + "]", clients, mode, connectPorts, allow, deny,
                 List.of());
     }
 
@@ -103,8 +104,8 @@ public final class Role {
         if (!denied.isEmpty()) {
             return Decision.refuse(denied.get(0));
         }
-        if (allowAll) {
-            return Decision.allow("policy.allow (empty, and no mesh.destinations: every host)");
+        if (allow.isEmpty() && name.equals(DEFAULT)) {
+            return Decision.refuse("policy.allow (empty, and no mesh.destinations: no host)");
         }
         List<AllowRule> rules = allow.matches(host);
         if (rules.isEmpty()) {

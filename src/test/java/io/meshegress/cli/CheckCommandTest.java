@@ -111,7 +111,10 @@ class CheckCommandTest {
                       servers: ["%s"]
                       hosts: {fixed.qq.test: 169.254.169.254}
                     policy:
+                      allow: ["*.qq.test", "*.nx.test"]
                       denyNetworks: [127.0.0.9/32, 169.254.0.0/16]
+                    http:
+                      listen: "127.0.0.1:8080"
                     """.formatted(dns.configAddress()));
             Path file = dir.resolve("egress.yaml");
             CliRun resolved = run("check", "-c", file.toString(), "--resolve", "mixed.qq.test", "fixed.qq.test:443",

@@ -53,10 +53,14 @@ class CheckRolesTest {
                         + "(would be refused by policy.roles[1].allow (api.github.com matches no allow pattern of role "
                         + "batch))");
 
-        CliRun nobody = CliRun.of("check", "-c", file.toString(), "--client", "192.0.2.1", "api.github.com");
+        CliRun nobody = CliRun.of("check", "-c", file.toString(), "--client", "10.3.0.1", "api.github.com");
         assertThat(nobody.out())
-                .contains("client 192.0.2.1: role default (no policy.roles entry holds it), mode enforce")
+                .contains("client 10.3.0.1: role default (no policy.roles entry holds it), mode enforce")
                 .contains("CONNECT: allowed by policy.allow[0] \"api.github.com\"");
+        // Outside the private ranges (policy.clients not written), a client is refused before any role.
+        CliRun outsider = CliRun.of("check", "-c", file.toString(), "--client", "192.0.2.1", "api.github.com");
+        assertThat(outsider.out()).contains("api.github.com:443 via http 0.0.0.0:8080 CONNECT: refused by "
+                + "policy.clients (client 192.0.2.1 is in none of them)");
 
         CliRun anyone = CliRun.of("check", "-c", file.toString(), "api.github.com");
         assertThat(anyone.out()).contains("any client (no --client): role default (no --client), mode enforce");

@@ -8,6 +8,7 @@ import io.meshegress.config.EgressConfig;
 import io.meshegress.mesh.ManifestGenerator;
 import io.meshegress.mesh.ManifestValidator;
 import io.meshegress.mesh.NetworkPolicyEvaluator;
+import io.meshegress.testing.Configs;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -148,7 +149,8 @@ class EnforcementTableTest {
                   destinations: [{hosts: ["*.qq.com"], http: [80], tls: [443]}]
                   enforce: {namespaces: [shop], istio: "off"}
                 """;
-        List<ObjectNode> external = ManifestGenerator.generate(ConfigLoader.parse("x.yaml", yaml), yaml);
+        List<ObjectNode> external = ManifestGenerator.generate(ConfigLoader.parse("x.yaml",
+                Configs.withDefaultListeners(yaml)), Configs.withDefaultListeners(yaml));
         assertThat(ManifestValidator.load().validate(external)).isEmpty();
         assertThat(external).noneMatch(o -> o.path("kind").asText().equals("Sidecar"));
         assertThat(external).filteredOn(o -> o.path("kind").asText().equals("NetworkPolicy")).hasSize(1);

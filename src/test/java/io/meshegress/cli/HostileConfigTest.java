@@ -117,7 +117,8 @@ class HostileConfigTest {
 
     @Test
     void checkPrintsIpv6DestinationsInBrackets() throws Exception {
-        CliRun r = CliRun.of("check", "-c", write("v6.yaml", "mesh: {destinations: []}\n").toString(), "[::]:443", "[2001:db8::1]:8443");
+        CliRun r = CliRun.of("check", "-c", write("v6.yaml", "mesh: {destinations: []}\n"
+                + "http: {listen: \"127.0.0.1:8080\"}\nsni: [{listen: \"127.0.0.1:8443\"}]\n").toString(), "[::]:443", "[2001:db8::1]:8443");
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out()).contains("[::]:443 via").contains("[2001:db8::1]:8443 via").doesNotContain(":::443");
     }

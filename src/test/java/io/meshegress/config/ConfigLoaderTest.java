@@ -10,24 +10,44 @@ import org.junit.jupiter.api.Test;
 
 class ConfigLoaderTest {
 
-    /** The embedded file and the code's defaults must not drift apart: an empty file means the same thing. */
+    /** What a file must write at least: a listener (only the embedded default has listeners it does not write). */
+    static final String LISTENERS = """
+            http:
+              listen: "0.0.0.0:8080"
+            sni:
+              - listen: "0.0.0.0:8443"
+                upstreamPort: 443
+            """;
+
+    /**
+     * The embedded file and the code's defaults must not drift apart: a file that writes only the embedded
+     * default's listeners means the same thing.
+     */
     @Test
     void embeddedDefaultFileEqualsTheBuiltInDefaults() throws Exception {
         EgressConfig embedded = ConfigLoader.embeddedDefault();
-        EgressConfig empty = ConfigLoader.parse(ConfigLoader.EMBEDDED_DEFAULT, "");
+        EgressConfig listenersOnly = ConfigLoader.parse(ConfigLoader.EMBEDDED_DEFAULT, LISTENERS);
         // Every value the embedded file writes is the built-in default, except the example destination: a file
         // without mesh.destinations has none, and only the embedded default carries *.qq.com.
-        assertThat(embedded).usingRecursiveComparison().ignoringFields("mesh.destinations", "source").isEqualTo(empty);
-        assertThat(empty.mesh().destinations()).isEmpty();
+        assertThat(embedded).usingRecursiveComparison().ignoringFields("mesh.destinations", "source")
+                .isEqualTo(listenersOnly);
+        assertThat(listenersOnly.mesh().destinations()).isEmpty();
         assertThat(embedded.mesh().destinations()).hasSize(1);
     }
 
     @Test
     void defaultsAreTheContractsValues() throws Exception {
-        EgressConfig c = ConfigLoader.parse("x.yaml", "");
+        EgressConfig c = ConfigLoader.parse("x.yaml", "http: {}\n");
         assertThat(c.http().listen()).isEqualTo(new ListenAddress("0.0.0.0", 8080));
         assertThat(c.http().connectPorts()).containsExactly(443, 563);
-        assertThat(c.sni()).containsExactly(new EgressConfig.SniListener(new ListenAddress("0.0.0.0", 8443), 443, false));
+        // A file gets the listeners it writes: http alone is no SNI listener; the embedded default writes one.
+        assertThat(c.sni()).isEmpty();
+        assertThat(ConfigLoader.embeddedDefault().sni())
+                .containsExactly(new EgressConfig.SniListener(new ListenAddress("0.0.0.0", 8443), 443, false));
+        // Deny by default: no allow-list allows nothing; clients are the private and local ranges.
+        assertThat(c.policy().allow()).isEmpty();
+        assertThat(c.policy().clients()).extracting(Object::toString).containsExactly("10.0.0.0/8", "172.16.0.0/12",
+                "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "::1/128", "fc00::/7", "fe80::/10");
         assertThat(c.resolver().servers()).isEmpty();
         assertThat(c.resolver().ipv6()).isFalse();
         assertThat(c.timeouts()).isEqualTo(new EgressConfig.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(10),
@@ -44,10 +64,12 @@ class ConfigLoaderTest {
 
     @Test
     void nullTurnsListenersOff() throws Exception {
-        EgressConfig c = ConfigLoader.parse("x.yaml", "http: null\nsni: null\nadmin: null\n");
+        EgressConfig c = ConfigLoader.parse("x.yaml", "http: null\nsni: [{listen: \"127.0.0.1:8443\"}]\n"
+                + "admin: null\n");
         assertThat(c.http()).isNull();
-        assertThat(c.sni()).isEmpty();
         assertThat(c.admin()).isNull();
+        EgressConfig d = ConfigLoader.parse("x.yaml", "http: {listen: \"127.0.0.1:8080\"}\nsni: null\n");
+        assertThat(d.sni()).isEmpty();
     }
 
     @Test
@@ -65,7 +87,7 @@ class ConfigLoaderTest {
 
     @Test
     void resolverServersTakePortsAndDefaultTo53() throws Exception {
-        EgressConfig c = ConfigLoader.parse("x.yaml", """
+        EgressConfig c = ConfigLoader.parse("x.yaml", LISTENERS + """
                 resolver:
                   servers: ["127.0.0.1", "127.0.0.1:5353", "[::1]:53", "::1"]
                   ipv6: true

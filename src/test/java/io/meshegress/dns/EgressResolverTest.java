@@ -6,6 +6,7 @@ import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.transport.Transport;
 import io.meshegress.testing.TestDnsServer;
+import io.meshegress.testing.Configs;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.Future;
@@ -42,7 +43,7 @@ class EgressResolverTest {
     }
 
     EgressResolver resolver(String extra) throws Exception {
-        EgressConfig c = ConfigLoader.parse("t.yaml", "resolver:\n  servers: [\"" + dns.configAddress() + "\"]\n" + extra);
+        EgressConfig c = ConfigLoader.parse("t.yaml", Configs.withDefaultListeners("resolver:\n  servers: [\"" + dns.configAddress() + "\"]\n" + extra));
         resolver = new EgressResolver(c.resolver(), Transport.select(), new io.meshegress.observe.ProxyMetrics());
         return resolver;
     }
@@ -104,8 +105,8 @@ class EgressResolverTest {
     @Test
     void aServerThatNeverAnswersCostsTheQueryTimeout() throws Exception {
         try (TestDnsServer silent = TestDnsServer.startSilent("127.0.0.1")) {
-            EgressConfig c = ConfigLoader.parse("t.yaml", "resolver:\n  servers: [\"" + silent.configAddress()
-                    + "\"]\n  queryTimeout: 500ms\n");
+            EgressConfig c = ConfigLoader.parse("t.yaml", Configs.withDefaultListeners("resolver:\n  servers: [\""
+                    + silent.configAddress() + "\"]\n  queryTimeout: 500ms\n"));
             resolver = new EgressResolver(c.resolver(), Transport.select(), new io.meshegress.observe.ProxyMetrics());
             long start = System.nanoTime();
             Throwable t = failure("any.qq.test");

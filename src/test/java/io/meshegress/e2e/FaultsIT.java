@@ -87,6 +87,7 @@ class FaultsIT {
                   idle: 2s
                   response: 3s
                 policy:
+                  allow: ["*.f.test"]
                   denyNetworks: ["127.0.0.9/32"]
                 mesh:
                   destinations: []
@@ -254,6 +255,7 @@ class FaultsIT {
                 resolver:
                   servers: ["%s"]
                 policy:
+                  allow: ["*.f.test"]
                   denyNetworks: []
                 mesh:
                   destinations: []

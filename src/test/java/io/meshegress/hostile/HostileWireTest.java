@@ -56,6 +56,7 @@ class HostileWireTest {
                 timeouts:
                   response: 700ms
                 policy:
+                  allow: ["origin.test", "silent.test", "admin.test", "127.0.0.61"]
                   deny: ["denied.test", "127.0.0.63"]
                   denyNetworks: []
                 mesh:

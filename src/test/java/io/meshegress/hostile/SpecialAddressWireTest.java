@@ -56,6 +56,9 @@ class SpecialAddressWireTest {
                 resolver:
                   servers: ["%s"]
                   ipv6: true
+                policy:
+                  # Names and the literals below pass the name rule, so that the address rule is what refuses.
+                  allow: ["*", "::", "::7f00:1", "64:ff9b::a9fe:a9fe"]
                 mesh:
                   destinations: []
                 """.formatted(dns.configAddress()));

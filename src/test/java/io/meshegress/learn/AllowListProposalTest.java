@@ -2,8 +2,8 @@ package io.meshegress.learn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
+import io.meshegress.testing.Configs;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -84,7 +84,7 @@ class AllowListProposalTest {
         p.add(line("x\\npolicy:\\n  allow: [\\\"*\\\"]\\n#", "evil.example.com", 443, "allowed", null), "l:1");
         assertThat(p.byRole()).isEmpty();
         assertThat(p.notAccessLogLines()).isEqualTo(1);
-        String yaml = ProposalYaml.render(ConfigLoader.parse("c.yaml", ""), "c.yaml", p, 5, 1);
+        String yaml = ProposalYaml.render(Configs.parseWithDefaultListeners("c.yaml", ""), "c.yaml", p, 5, 1);
         assertThat(yaml).doesNotContain("evil").doesNotContain("\"*\"");
     }
 
@@ -94,22 +94,22 @@ class AllowListProposalTest {
         p.add(line("default", "ssh.example.com", 22, "allowed", "refused by http.connectPorts (port 22 is not in "
                 + "[443, 563])"), "l:1");
         p.add(line("default", "api.example.com", 443, "allowed", null), "l:2");
-        String yaml = ProposalYaml.render(ConfigLoader.parse("c.yaml", ""), "c.yaml", p, 5, 1);
+        String yaml = ProposalYaml.render(Configs.parseWithDefaultListeners("c.yaml", ""), "c.yaml", p, 5, 1);
         assertThat(yaml).contains("# CONNECT ssh.example.com:22 was seen, but port 22 is not in http.connectPorts "
                 + "[443, 563]").doesNotContain("api.example.com:443 was seen");
-        assertThat(ConfigLoader.parse("learned.yaml", yaml).policy().allow()).hasSize(2);
+        assertThat(Configs.parseWithDefaultListeners("learned.yaml", yaml).policy().allow()).hasSize(2);
     }
 
     @Test
     void theProposalIsConfigTheLoaderAcceptsEvenWithNoTraffic() throws Exception {
-        EgressConfig cfg = ConfigLoader.parse("c.yaml", """
+        EgressConfig cfg = Configs.parseWithDefaultListeners("c.yaml", """
                 policy:
                   deny: ["*.evil.test"]
                   roles:
                     - {name: payments, clients: ["10.1.0.0/16"], allow: [a.test], mode: report, connectPorts: [443]}
                 """);
         String yaml = ProposalYaml.render(cfg, "c.yaml", new TrafficProfile(null), 5, 1);
-        EgressConfig learned = ConfigLoader.parse("learned.yaml", yaml);
+        EgressConfig learned = Configs.parseWithDefaultListeners("learned.yaml", yaml);
         assertThat(learned.policy().allow()).extracting(Object::toString).containsExactly(ProposalYaml.NOTHING);
         assertThat(learned.policy().roles().get(0).allow()).isEmpty();
         assertThat(learned.policy().roles().get(0).connectPorts()).containsExactly(443);

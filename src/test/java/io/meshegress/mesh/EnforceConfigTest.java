@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.meshegress.config.ConfigException;
 import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
+import io.meshegress.testing.Configs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -14,8 +15,8 @@ class EnforceConfigTest {
 
     @Test
     void absentMeansNothingNewAndDefaultsAreKubeDnsAndRegistryOnly() throws Exception {
-        assertThat(ConfigLoader.parse("e.yaml", "").mesh().enforce()).isNull();
-        EgressConfig.Enforce e = ConfigLoader.parse("e.yaml", "mesh: {enforce: {namespaces: [shop]}}").mesh().enforce();
+        assertThat(ConfigLoader.parse("e.yaml", Configs.withDefaultListeners("")).mesh().enforce()).isNull();
+        EgressConfig.Enforce e = ConfigLoader.parse("e.yaml", Configs.withDefaultListeners("mesh: {enforce: {namespaces: [shop]}}")).mesh().enforce();
         assertThat(e.dns().namespace()).isEqualTo("kube-system");
         assertThat(e.dns().podLabels()).containsEntry("k8s-app", "kube-dns");
         assertThat(e.dns().ports()).containsExactly(53);
@@ -33,7 +34,7 @@ class EnforceConfigTest {
             mesh: {enforce: {namespaces: [shop], allowCidrs: [10.0.0.0/33]}} | mesh.enforce.allowCidrs[0]
             """)
     void mistakesAreOneLine(String yaml, String expected) {
-        assertThatThrownBy(() -> ConfigLoader.parse("e.yaml", yaml)).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(() -> ConfigLoader.parse("e.yaml", Configs.withDefaultListeners(yaml))).isInstanceOf(ConfigException.class)
                 .message().contains(expected);
     }
 }

@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class MeshManifestsTest {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    static List<ObjectNode> generate(String yaml) throws Exception {
+    static List<ObjectNode> generate(String text) throws Exception {
+        String yaml = Configs.withDefaultListeners(text);
         EgressConfig c = ConfigLoader.parse("t.yaml", yaml);
         List<ObjectNode> objects = ManifestGenerator.generate(c, yaml);
         assertThat(ManifestValidator.load().validate(objects)).isEmpty();

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.meshegress.config.ConfigException;
 import io.meshegress.config.ConfigLoader;
 import io.meshegress.testing.Command;
+import io.meshegress.testing.Configs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +26,8 @@ class MonitoringManifestsTest {
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     static List<ObjectNode> manifests(String yaml) throws ConfigException {
-        return ManifestGenerator.generate(ConfigLoader.parse("m.yaml", yaml), yaml);
+        String file = Configs.withDefaultListeners(yaml);
+        return ManifestGenerator.generate(ConfigLoader.parse("m.yaml", file), file);
     }
 
     static ObjectNode find(List<ObjectNode> objects, String kind, String name) {
@@ -88,7 +90,7 @@ class MonitoringManifestsTest {
             assertThat(manifests(yaml)).noneMatch(o -> o.path("apiVersion").asText().startsWith("monitoring.coreos.com/")
                     || o.path("metadata").path("name").asText().equals("mesh-egress-metrics"));
         }
-        assertThatThrownBy(() -> ConfigLoader.parse("m.yaml", "mesh: {monitoring: prometheus}"))
+        assertThatThrownBy(() -> ConfigLoader.parse("m.yaml", Configs.withDefaultListeners("mesh: {monitoring: prometheus}")))
                 .isInstanceOf(ConfigException.class).message()
                 .isEqualTo("m.yaml:1:20: mesh.monitoring: \"prometheus\" is not prometheus-operator or none");
     }

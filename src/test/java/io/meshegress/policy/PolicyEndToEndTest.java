@@ -100,6 +100,7 @@ class PolicyEndToEndTest {
                 resolver:
                   servers: ["%s"]
                 policy:
+                  allow: ["*.qq.test"]
                   denyNetworks: []
                 limits:
                   connections: 3

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
+import io.meshegress.testing.Configs;
 import java.net.InetAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -71,7 +72,7 @@ class SpecialAddressesTest {
 
     @Test
     void embeddedFormsAreJudgedEvenWhenTheWrappingRangeIsNotDenied() throws Exception {
-        EgressConfig only = ConfigLoader.parse("t.yaml", "policy: {denyNetworks: [\"169.254.0.0/16\"]}");
+        EgressConfig only = ConfigLoader.parse("t.yaml", Configs.withDefaultListeners("policy: {denyNetworks: [\"169.254.0.0/16\"]}"));
         EgressPolicy policy = only.egressPolicy();
         for (String a : new String[] {"64:ff9b::a9fe:a9fe", "64:ff9b:1:a9fe:a9:fe00::", "2002:a9fe:a9fe::",
                 "2001:0:a9fe:a9fe::1", "2001::5601:5601", "::a9fe:a9fe", "::ffff:a9fe:a9fe"}) {
@@ -82,7 +83,7 @@ class SpecialAddressesTest {
 
     @Test
     void theEmbeddedDefaultFileListsExactlyTheBuiltInDefaults() throws Exception {
-        EgressConfig noKey = ConfigLoader.parse("t.yaml", "policy: {}");
+        EgressConfig noKey = ConfigLoader.parse("t.yaml", Configs.withDefaultListeners("policy: {}"));
         assertThat(DEFAULTS.policy().denyNetworks()).isEqualTo(noKey.policy().denyNetworks());
         assertThat(noKey.policy().denyNetworks()).extracting(Cidr::toString)
                 .contains("::/128", "::1/128", "64:ff9b::/96", "64:ff9b:1::/48", "fc00::/7", "fe80::/10",

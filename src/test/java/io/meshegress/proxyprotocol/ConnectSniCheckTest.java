@@ -42,6 +42,7 @@ class ConnectSniCheckTest {
             timeouts:
               handshake: 1s
             policy:
+              allow: ["*.qq.test"]
               denyNetworks: []
             mesh:
               destinations: []

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.meshegress.config.ConfigException;
-import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
+import io.meshegress.testing.Configs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -14,11 +14,11 @@ class ProxyProtocolConfigTest {
 
     @Test
     void offByDefaultAndReadWhenRequired() throws Exception {
-        EgressConfig plain = ConfigLoader.parse("p.yaml", "");
+        EgressConfig plain = Configs.parseWithDefaultListeners("p.yaml", "");
         assertThat(plain.http().proxyProtocol().required()).isFalse();
         assertThat(plain.sni().get(0).proxyProtocol().required()).isFalse();
         assertThat(plain.mesh().proxy().proxyProtocol()).isEqualTo("off");
-        EgressConfig c = ConfigLoader.parse("p.yaml", """
+        EgressConfig c = Configs.parseWithDefaultListeners("p.yaml", """
                 http: {proxyProtocol: required, trustedSources: ["10.0.0.0/8"], connectSniCheck: true, echPolicy: refuse}
                 sni: [{listen: "0.0.0.0:8443", proxyProtocol: required, trustedSources: [10.1.2.3], upstreamPort: header}]
                 mesh: {proxy: {proxyProtocol: v2}}
@@ -40,7 +40,7 @@ class ProxyProtocolConfigTest {
             mesh: {proxy: {proxyProtocol: v3}}                                                      | mesh.proxy.proxyProtocol: "v3" is not off, v1 or v2
             """)
     void mistakesAreOneLine(String yaml, String expected) {
-        assertThatThrownBy(() -> ConfigLoader.parse("p.yaml", yaml)).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(() -> Configs.parseWithDefaultListeners("p.yaml", yaml)).isInstanceOf(ConfigException.class)
                 .message().contains(expected);
     }
 }

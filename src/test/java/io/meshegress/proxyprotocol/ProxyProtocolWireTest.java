@@ -162,9 +162,9 @@ class ProxyProtocolWireTest {
 
     @Test
     void decisionsUseTheHeadersSourceNotThePeer() throws Exception {
-        // 192.0.2.9 is in no role: the default list (nothing.qq.test) refuses, though the peer is the same.
-        expectRefusal("127.0.0.112", ONE_LISTENER, v1("192.0.2.9", 41000, 8443));
-        AccessEntry e = entry("192.0.2.9:41000");
+        // 10.2.0.9 is in no role: the default list (nothing.qq.test) refuses, though the peer is the same.
+        expectRefusal("127.0.0.112", ONE_LISTENER, v1("10.2.0.9", 41000, 8443));
+        AccessEntry e = entry("10.2.0.9:41000");
         assertThat(e.role()).isEqualTo("default");
         assertThat(e.decision()).isEqualTo("refused");
         assertThat(e.reason()).startsWith("refused by policy.allow (www.qq.test matches no allow pattern");

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.meshegress.config.ConfigException;
-import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.PolicyMode;
+import io.meshegress.testing.Configs;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,7 +17,7 @@ class RolesConfigTest {
 
     @Test
     void rolesAreReadInOrderAndInheritTheMode() throws Exception {
-        EgressConfig c = ConfigLoader.parse("r.yaml", """
+        EgressConfig c = Configs.parseWithDefaultListeners("r.yaml", """
                 policy:
                   mode: report
                   allow: [a.test]
@@ -38,12 +38,12 @@ class RolesConfigTest {
         assertThat(roles.get(0).connectPorts()).containsExactly(443);
         assertThat(roles.get(1).mode()).as("inherits policy.mode").isEqualTo(PolicyMode.REPORT);
         assertThat(roles.get(1).connectPorts()).isNull();
-        assertThat(ConfigLoader.parse("r.yaml", "").policy().mode()).isEqualTo(PolicyMode.ENFORCE);
+        assertThat(Configs.parseWithDefaultListeners("r.yaml", "").policy().mode()).isEqualTo(PolicyMode.ENFORCE);
     }
 
     @Test
     void aBroaderRangeInALaterRoleIsFineFirstMatchWins() throws Exception {
-        EgressConfig c = ConfigLoader.parse("r.yaml", """
+        EgressConfig c = Configs.parseWithDefaultListeners("r.yaml", """
                 policy:
                   roles:
                     - {name: narrow, clients: ["10.1.2.0/24"], allow: [a.test]}
@@ -70,7 +70,7 @@ class RolesConfigTest {
             """)
     void mistakesAreOneLineWithTheirPlace(String roles, String expected) {
         String yaml = "policy:\n  roles:\n    " + roles.replace("\\n", "\n");
-        assertThatThrownBy(() -> ConfigLoader.parse("r.yaml", yaml))
+        assertThatThrownBy(() -> Configs.parseWithDefaultListeners("r.yaml", yaml))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage(expected);
     }

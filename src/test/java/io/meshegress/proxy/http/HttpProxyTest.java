@@ -101,6 +101,7 @@ class HttpProxyTest {
                   connect: 2s
                   handshake: 1s
                 policy:
+                  allow: ["*.qq.test", "*.nx.test", "127.0.0.2"]    # the literal: the loop guard by IP
                   deny: ["*.deny.qq.test"]
                   denyNetworks: ["10.0.0.0/8"]
                 admin: null

@@ -57,6 +57,7 @@ class TimeoutsTest {
                   idle: %dms
                   handshake: 500ms
                 policy:
+                  allow: ["*.qq.test"]
                   denyNetworks: []
                 admin: null
                 mesh:

@@ -62,6 +62,7 @@ class ConnectionEndTest {
                 resolver:
                   servers: ["%s"]
                 policy:
+                  allow: ["raw.qq.test"]
                   denyNetworks: []
                 admin:
                   listen: "127.0.0.2:19901"

@@ -89,6 +89,7 @@ class SniPassthroughTest {
                   handshake: 1s
                   idle: 3s
                 policy:
+                  allow: ["*.qq.test", "*.nx.test"]
                   deny: ["*.deny.qq.test"]
                   denyNetworks: ["127.0.0.9/32", "10.0.0.0/8"]
                 admin:
