@@ -12,7 +12,8 @@ class MeshHeadersConfigTest {
 
     @Test
     void absentKeysStripTheTraceContextAndNothingMore() throws Exception {
-        EgressConfig.MeshHeaders m = ConfigLoader.parse("h.yaml", "policy:\n  allow: [a.test]\n").http().meshHeaders();
+        EgressConfig.MeshHeaders m = ConfigLoader.parse("h.yaml", "http: {listen: \"127.0.0.1:8080\"}\n"
+                + "policy:\n  allow: [a.test]\n").http().meshHeaders();
         assertThat(m.forwardTraceHeaders()).isFalse();
         assertThat(m.stripHeaders()).isEmpty();
     }
