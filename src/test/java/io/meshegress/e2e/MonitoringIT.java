@@ -22,7 +22,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,7 +87,11 @@ class MonitoringIT {
                 traffic(pki);
                 List<String> queries = new ArrayList<>();
                 JsonNode dashboard = JSON.readTree(Path.of("deploy/grafana/mesh-egress.json").toFile());
-                dashboard.path("panels").forEach(p -> p.path("targets").forEach(t -> queries.add(t.path("expr").asText())));
+                Map<String, String> variables = variables(dashboard);
+                assertThat(variables).containsEntry("job", "mesh-egress").containsEntry("instance", ".*")
+                        .containsEntry("namespace", ".*");
+                dashboard.path("panels").forEach(p -> p.path("targets").forEach(t -> queries.add(
+                        asGrafana(t.path("expr").asText(), variables))));
                 assertThat(queries).hasSizeGreaterThanOrEqualTo(12);
                 for (String q : queries) {
                     JsonNode answer = Awaitility.await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(500))
@@ -102,6 +110,53 @@ class MonitoringIT {
                 prometheus.waitFor();
             }
         }
+    }
+
+    static final Pattern LABEL_VALUES = Pattern.compile("label_values\\((.*), *(\\w+)\\)");
+
+    /**
+     * The dashboard's query variables as Grafana sets them on first load: each {@code label_values(SELECTOR,
+     * LABEL)} asked of Prometheus (earlier variables substituted), then the first value, or the "All" value where
+     * the variable has one. The values each query found must include this proxy's.
+     */
+    private Map<String, String> variables(JsonNode dashboard) throws Exception {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (JsonNode v : dashboard.path("templating").path("list")) {
+            if (!v.path("type").asText().equals("query")) {
+                continue;
+            }
+            Matcher m = LABEL_VALUES.matcher(v.path("definition").asText());
+            assertThat(m.matches()).as(v.toString()).isTrue();
+            String match = asGrafana(m.group(1), values);
+            JsonNode found = Awaitility.await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> get("/api/v1/label/" + m.group(2) + "/values?match[]="
+                            + URLEncoder.encode(match, StandardCharsets.UTF_8)), a -> a.path("status").asText()
+                            .equals("success") && (m.group(2).equals("namespace") || !a.path("data").isEmpty()));
+            List<String> options = new ArrayList<>();
+            found.path("data").forEach(x -> options.add(x.asText()));
+            String name = v.path("name").asText();
+            if (name.equals("job")) {
+                assertThat(options).contains("mesh-egress");
+            } else if (name.equals("instance")) {
+                assertThat(options).contains("127.0.0.150:9901");
+            }
+            values.put(name, v.path("includeAll").asBoolean() ? v.path("allValue").asText() : options.get(0));
+        }
+        return values;
+    }
+
+    /**
+     * A query as Grafana sends it: {@code $__rate_interval} is max($__interval + scrape interval, 4 x scrape
+     * interval), 1m with the Prometheus data source's default scrape interval (15s) over this dashboard's hour;
+     * each variable its value.
+     */
+    static String asGrafana(String expr, Map<String, String> variables) {
+        String out = expr.replace("$__rate_interval", "1m");
+        for (Map.Entry<String, String> v : variables.entrySet()) {
+            out = out.replace("${" + v.getKey() + "}", v.getValue()).replace("$" + v.getKey(), v.getValue());
+        }
+        assertThat(out).as(expr).doesNotContain("$");
+        return out;
     }
 
     /** Allowed and refused requests, one the report-mode role lets through, and a TLS tunnel. */
