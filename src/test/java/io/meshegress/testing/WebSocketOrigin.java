@@ -21,7 +21,8 @@ import java.util.concurrent.Executors;
  * An origin written from RFC 6455 and RFC 9112 alone, on plain blocking sockets (no Netty, so nothing of the
  * proxy's HTTP stack judges the proxy): it reads a request head byte by byte, records it, and then
  * <ul>
- *   <li>for {@code GET /ws} with a valid WebSocket handshake (section 4.2.1) answers {@code 101} with the
+ *   <li>for {@code GET /ws} (and {@code /ws-greeting}, which sends a text frame "greeting" in the same write as its
+ *       101) with a valid WebSocket handshake (section 4.2.1) answers {@code 101} with the
  *       {@code Sec-WebSocket-Accept} of section 4.2.2 and echoes every masked text frame as
  *       {@code "echo: " + text} (an unmasked client frame closes the connection, section 5.1); every byte
  *       it received after the handshake head is recorded;</li>
@@ -99,15 +100,22 @@ public final class WebSocketOrigin implements AutoCloseable {
                 heads.add(head);
                 String key = header(head, "sec-websocket-key");
                 String target = head.substring(head.indexOf(' ') + 1, head.indexOf(' ', head.indexOf(' ') + 1));
-                boolean handshake = head.startsWith("GET /ws ") && key != null
+                boolean handshake = (head.startsWith("GET /ws ") || head.startsWith("GET /ws-greeting ")) && key != null
                         && "websocket".equalsIgnoreCase(header(head, "upgrade"))
                         && header(head, "connection") != null
                         && header(head, "connection").toLowerCase(Locale.ROOT).contains("upgrade")
                         && "13".equals(header(head, "sec-websocket-version"));
                 if (handshake) {
-                    out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    ByteArrayOutputStream answer = new ByteArrayOutputStream();
+                    answer.writeBytes(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                             + "Sec-WebSocket-Accept: " + accept(key) + "\r\n" + MESH_HEADERS_SENT + "\r\n")
                             .getBytes(StandardCharsets.US_ASCII));
+                    if (head.startsWith("GET /ws-greeting ")) {
+                        // The server speaks first, in the same write as the 101 (RFC 6455 allows it at once).
+                        answer.writeBytes(new byte[] {(byte) 0x81, 8});
+                        answer.writeBytes("greeting".getBytes(StandardCharsets.US_ASCII));
+                    }
+                    out.write(answer.toByteArray());
                     out.flush();
                     echo(in, out);
                     return;
