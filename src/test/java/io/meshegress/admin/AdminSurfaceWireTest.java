@@ -76,6 +76,35 @@ class AdminSurfaceWireTest {
     }
 
     @Test
+    void ipv6LoopbackIsLoopbackTooAndAnIpv4RangeDoesNotCoverIt() throws Exception {
+        String v6 = """
+                http: {listen: "127.0.0.214:8080"}
+                sni: null
+                admin: {listen: "[::1]:19214"%s}
+                policy:
+                  allow: ["www.example.test"]
+                mesh: {destinations: []}
+                """;
+        try (ProxyUnderTest proxy = new ProxyUnderTest(v6.formatted(""))) {
+            InetSocketAddress admin = adminAddress(proxy);
+            assertThat(ask(admin, null, "GET /refusals HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status())
+                    .isEqualTo(200);
+        }
+        try (ProxyUnderTest proxy = new ProxyUnderTest(v6.formatted(", pages: {clients: [\"127.0.0.0/8\"]}"))) {
+            InetSocketAddress admin = adminAddress(proxy);
+            assertThat(ask(admin, null, "GET /refusals HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status())
+                    .isEqualTo(403);
+            assertThat(ask(admin, null, "GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").status())
+                    .isEqualTo(200);
+        }
+    }
+
+    static InetSocketAddress adminAddress(ProxyUnderTest proxy) {
+        return proxy.server().listeners().stream().filter(l -> l.kind().equals("admin")).findFirst().orElseThrow()
+                .address();
+    }
+
+    @Test
     void everyAnswerCarriesNosniffAndNoneEchoesThePath() throws Exception {
         try (ProxyUnderTest proxy = new ProxyUnderTest(config(""))) {
             String hostile = "/<script>alert(1)</script>\"'%3Cimg%20src=x%20onerror=alert(2)%3E%0d%0aSet-Cookie:%20a=b";
@@ -116,10 +145,16 @@ class AdminSurfaceWireTest {
 
     /** One request from the client address; reads until the admin listener closes. */
     static Answer ask(String request) throws IOException {
+        return ask(ADMIN, CLIENT, request);
+    }
+
+    static Answer ask(InetSocketAddress to, String from, String request) throws IOException {
         String reply;
         try (Socket s = new Socket()) {
-            s.bind(new InetSocketAddress(CLIENT, 0));
-            s.connect(ADMIN, 5000);
+            if (from != null) {
+                s.bind(new InetSocketAddress(from, 0));
+            }
+            s.connect(to, 5000);
             s.setSoTimeout(10_000);
             s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
             s.shutdownOutput();
