@@ -150,4 +150,25 @@ class CheckCommandTest {
         assertThat(r.out()).contains("sni 127.0.0.2:9443 -> upstream port 9443 (its own port)",
                 "allow: api.github.com (any port)", "deny: [*.evil.qq.com]");
     }
+
+    @Test
+    void theHttpListenersHeaderSettingsAreNamedOnlyWhenSet() throws IOException {
+        String base = """
+                http:
+                  listen: "127.0.0.2:8080"
+                %s
+                sni: null
+                policy:
+                  allow: ["api.github.com"]
+                mesh:
+                  destinations: []
+                """;
+        CliRun plain = check(base.formatted(""));
+        assertThat(plain.status()).as(plain.err()).isZero();
+        assertThat(plain.out()).contains("http 127.0.0.2:8080 (CONNECT to ports [443, 563])\n");
+        CliRun set = check(base.formatted("  forwardTraceHeaders: true\n  stripHeaders: [X-Tenant]"));
+        assertThat(set.status()).as(set.err()).isZero();
+        assertThat(set.out()).contains("http 127.0.0.2:8080 (CONNECT to ports [443, 563]), trace headers forwarded, "
+                + "also strips [x-tenant]\n");
+    }
 }
