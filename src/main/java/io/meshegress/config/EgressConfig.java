@@ -92,13 +92,8 @@ public record EgressConfig(
             connectPorts = List.copyOf(connectPorts);
         }
 
-        public HttpListener(ListenAddress listen, List<Integer> connectPorts, boolean xForwardedFor,
-                            ProxyProtocol proxyProtocol, boolean connectSniCheck, EchPolicy echPolicy) {
-            this(listen, connectPorts, xForwardedFor, proxyProtocol, connectSniCheck, echPolicy, MeshHeaders.DEFAULT);
-        }
-
         public HttpListener(ListenAddress listen, List<Integer> connectPorts, boolean xForwardedFor) {
-            this(listen, connectPorts, xForwardedFor, ProxyProtocol.OFF, false, EchPolicy.ALLOW);
+            this(listen, connectPorts, xForwardedFor, ProxyProtocol.OFF, false, EchPolicy.ALLOW, MeshHeaders.DEFAULT);
         }
 
         @Override
