@@ -39,6 +39,8 @@ class StatusPageFuzzTest {
     static EgressConfig load() {
         try {
             return ConfigLoader.parse("f.yaml", """
+                    http: {listen: "127.0.0.1:8080"}
+                    sni: [{listen: "0.0.0.0:8443", upstreamPort: 443}]
                     policy:
                       allow: ["*.qq.test"]
                       deny: ["deny.qq.test"]
