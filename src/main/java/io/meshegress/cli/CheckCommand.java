@@ -154,7 +154,12 @@ final class CheckCommand implements Callable<Integer> {
                 how = " (CONNECT to ports " + http.connectPorts() + ")"
                         + (http.proxyProtocol().required() ? ", PROXY protocol required from "
                         + http.proxyProtocol().trustedSources() : "")
-                        + (http.connectSniCheck() ? ", a tunnel's ClientHello must name its host" : "")
+                        + switch (http.connectSniCheck()) {
+                            case OFF -> "";
+                            case MATCH -> ", a tunnel's ClientHello must name its host when it names one";
+                            case REQUIRE -> ", a tunnel's TLS must name its host (a ClientHello without server_name "
+                                    + "is refused)";
+                        }
                         + (http.meshHeaders().forwardTraceHeaders() ? ", trace headers forwarded" : "")
                         + (http.meshHeaders().stripHeaders().isEmpty() ? ""
                         : ", also strips " + http.meshHeaders().stripHeaders());

@@ -142,7 +142,17 @@ public final class ConfigLoader extends YamlValueReader {
         ListenAddress listen = f.has("listen") ? listen(f.get("listen")) : defaultListen(f, "0.0.0.0:8080");
         List<Integer> connectPorts = f.has("connectPorts") ? list(f.get("connectPorts"), this::port) : List.of(443, 563);
         boolean xff = f.has("xForwardedFor") && bool(f.get("xForwardedFor"));
-        boolean sniCheck = f.has("connectSniCheck") && bool(f.get("connectSniCheck"));
+        EgressConfig.ConnectSniCheck sniCheck = EgressConfig.ConnectSniCheck.OFF;
+        if (f.has("connectSniCheck")) {
+            String v = string(f.get("connectSniCheck"));
+            sniCheck = switch (v) {
+                case "false" -> EgressConfig.ConnectSniCheck.OFF;
+                case "true" -> EgressConfig.ConnectSniCheck.MATCH;
+                case "require" -> EgressConfig.ConnectSniCheck.REQUIRE;
+                default -> throw at(f.get("connectSniCheck"), Quote.shortly(v) + " is not true, false or require "
+                        + "(require: a tunnel whose TLS names no server is refused too)");
+            };
+        }
         EgressConfig.EchPolicy ech = EgressConfig.EchPolicy.ALLOW;
         if (f.has("echPolicy")) {
             String v = string(f.get("echPolicy"));

@@ -85,7 +85,7 @@ public record EgressConfig(
      * adds the client's address to forwarded requests; egress usually must not leak pod addresses.
      */
     public record HttpListener(ListenAddress listen, List<Integer> connectPorts, boolean xForwardedFor,
-                               ProxyProtocol proxyProtocol, boolean connectSniCheck, EchPolicy echPolicy,
+                               ProxyProtocol proxyProtocol, ConnectSniCheck connectSniCheck, EchPolicy echPolicy,
                                MeshHeaders meshHeaders)
             implements Listener {
         public HttpListener {
@@ -93,12 +93,25 @@ public record EgressConfig(
         }
 
         public HttpListener(ListenAddress listen, List<Integer> connectPorts, boolean xForwardedFor) {
-            this(listen, connectPorts, xForwardedFor, ProxyProtocol.OFF, false, EchPolicy.ALLOW, MeshHeaders.DEFAULT);
+            this(listen, connectPorts, xForwardedFor, ProxyProtocol.OFF, ConnectSniCheck.OFF, EchPolicy.ALLOW, MeshHeaders.DEFAULT);
         }
 
         @Override
         public String kind() {
             return "http";
+        }
+    }
+
+    /**
+     * (Extension) {@code http.connectSniCheck}: whether a CONNECT tunnel's ClientHello is read before its bytes go
+     * on. {@code true} (MATCH): a server_name, when there is one, must be the CONNECT host; {@code require}: a
+     * tunnel whose TLS carries no server_name is refused too. Non-TLS tunnels pass in both.
+     */
+    public enum ConnectSniCheck {
+        OFF, MATCH, REQUIRE;
+
+        public boolean on() {
+            return this != OFF;
         }
     }
 

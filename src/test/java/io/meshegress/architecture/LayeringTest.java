@@ -11,7 +11,7 @@ import com.tngtech.archunit.lang.ArchRule;
 /**
  * The layering ARCHITECTURE.md describes, enforced: no package depends on itself through others (each
  * {@code io.meshegress.X}, sub-packages included as their own slices, is a slice), and the pure layers
- * (policy, config, dns, transport, text) never reach up into the proxy, the commands or the manifests.
+ * (policy, config, dns, transport, text, tls) never reach up into the proxy, the commands or the manifests.
  */
 @AnalyzeClasses(packages = "io.meshegress", importOptions = ImportOption.DoNotIncludeTests.class)
 class LayeringTest {
@@ -22,7 +22,7 @@ class LayeringTest {
     @ArchTest
     static final ArchRule pureLayersStayBelowTheProxy = noClasses()
             .that().resideInAnyPackage("io.meshegress.policy..", "io.meshegress.config..", "io.meshegress.dns..",
-                    "io.meshegress.transport..", "io.meshegress.text..")
+                    "io.meshegress.transport..", "io.meshegress.text..", "io.meshegress.tls..")
             .should().dependOnClassesThat().resideInAnyPackage("io.meshegress.proxy..", "io.meshegress.server..",
                     "io.meshegress.cli..", "io.meshegress.mesh..", "io.meshegress.control..");
 

@@ -5,12 +5,10 @@ import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.Decision;
 import io.meshegress.policy.EgressPolicy;
 import io.meshegress.policy.HostPattern;
+import io.meshegress.tls.ClientHelloReader;
+import io.meshegress.tls.HelloVerdict;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.ssl.AbstractSniHandler;
-import io.netty.util.concurrent.Future;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
@@ -27,7 +25,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The per-connection work of the SNI listener before any upstream is involved: Netty's ClientHello parsing
+ * The per-connection work of the SNI listener before any upstream is involved: the ClientHello reader
  * of a real JDK ClientHello (in one record, and split over five records), the host normalization and the
  * policy decision. Run with {@code bench/jmh ClientHello}.
  */
@@ -73,24 +71,11 @@ public class ClientHelloBenchmark {
         return b;
     }
 
-    /** Parses with Netty's AbstractSniHandler, as the SNI listener does, and decides as the policy does. */
+    /** Reads with the listeners' ClientHello reader, as the SNI listener does, and decides as the policy does. */
     private Decision route(byte[] bytes) {
-        Decision[] decided = new Decision[1];
-        EmbeddedChannel ch = new EmbeddedChannel(new AbstractSniHandler<Decision>() {
-            @Override
-            protected Future<Decision> lookup(ChannelHandlerContext ctx, String hostname) {
-                String host = HostPattern.normalizeHost(hostname).orElseThrow();
-                return ctx.executor().newSucceededFuture(policy.checkName(host, 443));
-            }
-
-            @Override
-            protected void onLookupComplete(ChannelHandlerContext ctx, String hostname, Future<Decision> future) {
-                decided[0] = future.getNow();
-            }
-        });
-        ch.writeInbound(Unpooled.wrappedBuffer(bytes));
-        ch.finishAndReleaseAll();
-        return decided[0];
+        HelloVerdict v = new ClientHelloReader().read(Unpooled.wrappedBuffer(bytes));
+        String host = HostPattern.normalizeHost(((HelloVerdict.Named) v).serverName()).orElseThrow();
+        return policy.checkName(host, 443);
     }
 
     @Benchmark

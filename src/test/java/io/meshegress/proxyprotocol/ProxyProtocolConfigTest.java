@@ -24,10 +24,15 @@ class ProxyProtocolConfigTest {
                 mesh: {proxy: {proxyProtocol: v2}}
                 """);
         assertThat(c.http().proxyProtocol().trustedSources()).extracting(Object::toString).containsExactly("10.0.0.0/8");
-        assertThat(c.http().connectSniCheck()).isTrue();
+        assertThat(c.http().connectSniCheck()).isEqualTo(EgressConfig.ConnectSniCheck.MATCH);
         assertThat(c.http().echPolicy()).isEqualTo(EgressConfig.EchPolicy.REFUSE);
         assertThat(c.sni().get(0).upstreamPortFromHeader()).isTrue();
         assertThat(c.mesh().proxy().proxyProtocol()).isEqualTo("v2");
+        assertThat(plain.http().connectSniCheck()).isEqualTo(EgressConfig.ConnectSniCheck.OFF);
+        assertThat(Configs.parseWithDefaultListeners("p.yaml", "http: {connectSniCheck: require}").http().connectSniCheck())
+                .isEqualTo(EgressConfig.ConnectSniCheck.REQUIRE);
+        assertThat(Configs.parseWithDefaultListeners("p.yaml", "http: {connectSniCheck: false}").http().connectSniCheck())
+                .isEqualTo(EgressConfig.ConnectSniCheck.OFF);
     }
 
     @ParameterizedTest(name = "{1}")
@@ -37,6 +42,7 @@ class ProxyProtocolConfigTest {
             sni: [{listen: "0.0.0.0:8443", trustedSources: [10.0.0.0/8]}]                           | sni[0].trustedSources: trustedSources needs proxyProtocol: required
             sni: [{listen: "0.0.0.0:8443", upstreamPort: header}]                                   | sni[0].upstreamPort: header needs proxyProtocol: required (the port comes from the PROXY protocol header)
             http: {echPolicy: maybe}                                                                | http.echPolicy: "maybe" is not allow or refuse
+            http: {connectSniCheck: strict}                                                         | http.connectSniCheck: "strict" is not true, false or require (require: a tunnel whose TLS names no server is refused too)
             mesh: {proxy: {proxyProtocol: v3}}                                                      | mesh.proxy.proxyProtocol: "v3" is not off, v1 or v2
             """)
     void mistakesAreOneLine(String yaml, String expected) {

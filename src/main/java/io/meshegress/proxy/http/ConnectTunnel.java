@@ -51,7 +51,7 @@ final class ConnectTunnel {
             x.record.resolved(c.address()).allowed(c.rule(), 200);
             conn.toClient(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     new HttpResponseStatus(200, "Connection established")));
-            if (context.listener.connectSniCheck()) {
+            if (context.listener.connectSniCheck().on()) {
                 checkedTunnel(conn, context, x, c.channel());
                 return;
             }

@@ -58,8 +58,7 @@ public final class SniListenerInitializer extends ChannelInitializer<SocketChann
                     ch.pipeline()
                             .addLast("handshake", new HandshakeDeadline(rt.config().timeouts().handshake(),
                                     router::helloTimedOut))
-                            .addLast("sni", router)
-                            .addLast(new HelloFailureHandler(record));
+                            .addLast("sni", router);
                 });
     }
 }

@@ -8,7 +8,6 @@ import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.HandshakeDeadline;
 import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.ProxyRuntime;
-import io.meshegress.proxy.Refusal;
 import io.meshegress.proxy.Relay;
 import io.meshegress.proxy.RouteTable;
 import io.meshegress.proxy.UpstreamConnector;
@@ -19,38 +18,38 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
-import io.netty.handler.ssl.AbstractSniHandler;
-import io.netty.util.concurrent.Future;
-import java.net.InetSocketAddress;
+import io.meshegress.proxy.HeldHello;
+import io.meshegress.tls.HelloVerdict;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Reads a ClientHello (Netty's parser: split across segments and records, 64 KiB at most), takes its
- * server_name to the upstream connector, and on success hands the connection to the relay; the bytes read so
- * far stay in the decoder's buffer and go upstream unchanged when this handler leaves the pipeline.
- * Failures are answered with a TLS alert: {@code unrecognized_name} for name problems, else
- * {@code handshake_failure}.
+ * Reads a ClientHello as a TLS server reads it ({@link io.meshegress.tls.ClientHelloReader}, shared with the
+ * CONNECT tunnel check: records reassembled, empty ones skipped, 64 KiB at most, the whole server_name list),
+ * takes its server_name to the upstream connector, and on success hands the connection to the relay with the
+ * bytes read so far, unchanged. Failures are answered with a TLS alert: {@code unrecognized_name} for name
+ * problems, else {@code handshake_failure}.
  */
-final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
-    static final int MAX_CLIENT_HELLO = 64 * 1024;
-
+final class SniRouter extends ChannelInboundHandlerAdapter {
     private final ProxyRuntime runtime;
     private final UpstreamConnector connector;
     private final ConnectionRecord record;
     private final int upstreamPort;
     private final Duration handshakeTimeout;
+    private final HeldHello hello = new HeldHello();
     /** The shared handshake deadline before this handler (looked up once when added). */
     private HandshakeDeadline deadline;
     private ChannelHandlerContext ctx;
     private final Duration idleTimeout;
-    private boolean helloComplete;
-    private boolean sawClientHello;
+    private State state = State.READING_HELLO;
     private boolean clientInputEnded;
 
+    /** Where the connection is: reading its hello, waiting for the upstream, or answered and closing. */
+    private enum State { READING_HELLO, CONNECTING, DONE }
+
     SniRouter(ProxyRuntime runtime, ConnectionRecord record, int upstreamPort) {
-        // Netty's own timer would also count DNS and connect time; ours stops once the ClientHello is in.
-        super(MAX_CLIENT_HELLO, 0L);
         this.runtime = runtime;
         this.connector = runtime.connector();
         this.record = record;
@@ -60,51 +59,65 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+    public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.deadline = ctx.pipeline().get(HandshakeDeadline.class);
-        super.handlerAdded(ctx);
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    public void channelActive(ChannelHandlerContext ctx) {
         // Admitted already (ConnectionHead): read the ClientHello.
-        super.channelActive(ctx);
+        ctx.fireChannelActive();
         ctx.read();
     }
 
     @Override
-    protected Future<UpstreamOutcome> lookup(ChannelHandlerContext ctx, ByteBuf clientHello) throws Exception {
-        // Netty passes null when the bytes are not a TLS ClientHello at all; remember it to answer apart
-        // from a ClientHello that merely lacks server_name.
-        sawClientHello = clientHello != null;
-        helloComplete = true;
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (state == State.DONE || !(msg instanceof ByteBuf bytes)) {
+            ReferenceCountUtil.release(msg); // answered: the lingering close drops the rest
+            return;
+        }
+        HelloVerdict verdict = hello.add(ctx.alloc(), bytes);
+        if (state == State.CONNECTING || !verdict.decided()) {
+            // While connecting: bytes that came in the same read as the hello are held and go upstream after it.
+            return;
+        }
         deadline.headReceived();
-        return super.lookup(ctx, clientHello);
+        if (verdict instanceof HelloVerdict.NotTls) {
+            refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, 400, "not a TLS ClientHello");
+        } else if (verdict instanceof HelloVerdict.Unreadable u) {
+            refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, 400, u.reason());
+        } else if (verdict instanceof HelloVerdict.NoServerName) {
+            refuse(ctx, TlsAlert.UNRECOGNIZED_NAME, 400, "ClientHello has no server_name");
+        } else if (verdict instanceof HelloVerdict.Named n) {
+            route(ctx, n.serverName());
+        }
     }
 
     @Override
-    protected Future<UpstreamOutcome> lookup(ChannelHandlerContext ctx, String hostname) {
-        if (!sawClientHello) {
-            return refused(ctx, Refusal.CONNECT_FAILED, "not a TLS ClientHello", 400, TlsAlert.HANDSHAKE_FAILURE);
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (state == State.READING_HELLO) {
+            ctx.read();
         }
-        if (hostname == null) {
-            return refused(ctx, Refusal.NAME_INVALID, "ClientHello has no server_name", 400, TlsAlert.UNRECOGNIZED_NAME);
-        }
+    }
+
+    private void route(ChannelHandlerContext ctx, String hostname) {
         Optional<String> host = HostPattern.normalizeHost(hostname);
         // The log's host field holds only a valid name; a client's bytes reach the log quoted short and escaped.
         record.destination(host.orElse(null), upstreamPort);
         if (host.isEmpty()) {
-            return refused(ctx, Refusal.NAME_INVALID, invalidNameReason(hostname), 400, TlsAlert.UNRECOGNIZED_NAME);
+            refuse(ctx, TlsAlert.UNRECOGNIZED_NAME, 400, invalidNameReason(hostname));
+            return;
         }
         Destination d = new Destination(host.get(), upstreamPort, Destination.Kind.SNI, Downstream.of(ctx.channel()));
         RouteTable.Verdict verdict = connector.decide(d);
         if (!verdict.allowed()) {
-            return ctx.executor().newSucceededFuture(new UpstreamOutcome.Refused(verdict.refusal(), verdict.toString(),
-                    null));
+            refused(ctx, new UpstreamOutcome.Refused(verdict.refusal(), verdict.toString(), null));
+            return;
         }
         record.wouldRefuse(verdict.wouldRefuse());
-        return connector.open(d, verdict, ctx.channel().eventLoop());
+        state = State.CONNECTING;
+        connector.open(d, verdict, ctx.channel().eventLoop()).addListener(f -> connected(ctx, (UpstreamOutcome) f.getNow()));
     }
 
     /** The refusal reason for a server_name that is no host name (pure, for the fuzz test too). */
@@ -113,14 +126,14 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
     }
 
     /**
-     * A client may send its ClientHello and half-close at once. The decoder would drop what it buffered on
-     * that event, so it is held back until the relay runs; before a complete ClientHello it ends the attempt.
+     * A client may send its ClientHello and half-close at once: the end of input is held back until the relay
+     * runs; before a complete ClientHello it ends the attempt.
      */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof ChannelInputShutdownEvent) {
             clientInputEnded = true;
-            if (!helloComplete) {
+            if (state == State.READING_HELLO) {
                 refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, 400, "client ended its input before a complete ClientHello");
             }
             return;
@@ -128,38 +141,34 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
         if (evt instanceof ChannelInputShutdownReadComplete) {
             return;
         }
-        super.userEventTriggered(ctx, evt);
+        ctx.fireUserEventTriggered(evt);
     }
 
-    private Future<UpstreamOutcome> refused(ChannelHandlerContext ctx, Refusal refusal, String reason, int status,
-                                            TlsAlert alert) {
-        record.refused(reason, status, alert.alertName());
-        return ctx.executor().newSucceededFuture(new UpstreamOutcome.Refused(refusal, reason, null));
-    }
-
-    @Override
-    protected void onLookupComplete(ChannelHandlerContext ctx, String hostname, Future<UpstreamOutcome> future) {
-        UpstreamOutcome outcome = future.getNow();
-        if (outcome instanceof UpstreamOutcome.Connected) {
-            UpstreamOutcome.Connected c = (UpstreamOutcome.Connected) outcome;
+    private void connected(ChannelHandlerContext ctx, UpstreamOutcome outcome) {
+        if (outcome instanceof UpstreamOutcome.Connected c) {
             if (!ctx.channel().isActive()) {
                 c.channel().close();
+                state = State.DONE;
+                hello.release();
                 record.refused("client went away before the upstream connected", 499, null).finish();
                 return;
             }
+            state = State.DONE;
             record.resolved(c.address()).allowed(c.rule(), 200);
-            ctx.pipeline().remove(HelloFailureHandler.class);
             ctx.pipeline().remove(deadline);
             Relay.start(ctx.channel(), c.channel(), record, idleTimeout);
             ChannelPipeline pipeline = ctx.pipeline();
-            pipeline.remove(this);
+            pipeline.remove(this); // hands the held ClientHello on to the relay
             if (clientInputEnded) {
                 // The client half-closed while we were connecting: tell the relay now, after the replayed bytes.
                 pipeline.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
             }
             return;
         }
-        UpstreamOutcome.Refused r = (UpstreamOutcome.Refused) outcome;
+        refused(ctx, (UpstreamOutcome.Refused) outcome);
+    }
+
+    private void refused(ChannelHandlerContext ctx, UpstreamOutcome.Refused r) {
         record.resolved(r.resolved());
         TlsAlert alert = r.refusal().nameProblem() ? TlsAlert.UNRECOGNIZED_NAME : TlsAlert.HANDSHAKE_FAILURE;
         refuse(ctx, alert, r.refusal().httpStatus(), r.reason());
@@ -167,7 +176,7 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
 
     /** The shared handshake deadline ran out before a whole ClientHello arrived. */
     void helloTimedOut() {
-        if (helloComplete || record.isFinished()) {
+        if (state != State.READING_HELLO || record.isFinished()) {
             return;
         }
         refuse(ctx, TlsAlert.HANDSHAKE_FAILURE, 408,
@@ -175,6 +184,8 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
     }
 
     private void refuse(ChannelHandlerContext ctx, TlsAlert alert, int status, String reason) {
+        state = State.DONE;
+        hello.release();
         deadline.headReceived(); // answered: the deadline has nothing left to watch
         if (!record.isFinished()) {
             record.refused(reason, status, alert.alertName()).finish();
@@ -184,12 +195,27 @@ final class SniRouter extends AbstractSniHandler<UpstreamOutcome> {
         }
     }
 
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        ByteBuf held = hello.take();
+        if (held != null) {
+            ctx.fireChannelRead(held);
+            ctx.fireChannelReadComplete();
+        }
+    }
 
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // A reset before the relay runs: the connection is over, and channelInactive logs it.
+        ctx.close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        hello.release();
         if (!record.isFinished()) {
             record.refused("client closed before the tunnel was set up", 499, null).finish();
         }
-        super.channelInactive(ctx);
+        ctx.fireChannelInactive();
     }
 }
