@@ -30,7 +30,8 @@ class ProxyHeaderFuzzTest {
     static {
         try {
             NEEDS = new ProxyProtocolHead.Needs(Duration.ofSeconds(10),
-                    new RouteTable(ConfigLoader.parse("f.yaml", "mesh: {destinations: []}")), new ProxyMetrics());
+                    new RouteTable(ConfigLoader.parse("f.yaml",
+                            "http: {listen: \"127.0.0.1:8080\"}\nmesh: {destinations: []}")), new ProxyMetrics());
         } catch (Exception e) {
             throw new ExceptionInInitializerError(e);
         }
