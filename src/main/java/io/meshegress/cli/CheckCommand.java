@@ -176,7 +176,8 @@ final class CheckCommand implements Callable<Integer> {
         EgressConfig.Policy p = cfg.policy();
         out.println("policy:");
         List<String> allowed = new ArrayList<>();
-        p.allow().forEach(h -> allowed.add(h + " (any port)"));
+        p.allow().forEach(e -> allowed.add(e.host() + e.ports().map(ports -> " (ports " + ports + ")")
+                .orElse(" (any port)")));
         cfg.mesh().destinations().forEach(d -> d.hosts().forEach(h -> {
             List<Integer> ports = new ArrayList<>(d.http());
             ports.addAll(d.tls());

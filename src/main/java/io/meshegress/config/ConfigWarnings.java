@@ -1,5 +1,6 @@
 package io.meshegress.config;
 
+import io.meshegress.policy.AllowEntry;
 import io.meshegress.policy.HostPattern;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,11 +33,12 @@ public final class ConfigWarnings {
         return List.copyOf(out);
     }
 
-    private static void anyHost(List<String> out, ConfigSource source, String key, List<HostPattern> allow,
+    private static void anyHost(List<String> out, ConfigSource source, String key, List<AllowEntry> allow,
                                 String whose) {
         for (int i = 0; i < allow.size(); i++) {
-            if (allow.get(i).kind() == HostPattern.Kind.ANY) {
+            if (allow.get(i).host().kind() == HostPattern.Kind.ANY) {
                 out.add(warning(source, key + "[" + i + "]", "\"*\" allows every host name" + whose
+                        + allow.get(i).ports().map(ports -> " on ports " + ports).orElse("")
                         + " (only policy.deny and policy.denyNetworks still refuse)"));
             }
         }

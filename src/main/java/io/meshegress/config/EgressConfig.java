@@ -1,11 +1,11 @@
 package io.meshegress.config;
 
-import io.meshegress.transport.TransportChoice;
-
+import io.meshegress.policy.AllowEntry;
 import io.meshegress.policy.Cidr;
 import io.meshegress.policy.EgressPolicy;
 import io.meshegress.policy.HostPattern;
 import io.meshegress.policy.PolicyMode;
+import io.meshegress.transport.TransportChoice;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -192,7 +192,7 @@ public record EgressConfig(
      * {@code policy}: the default role's allow-list and mode, the global rules (deny, denyNetworks, clients) and
      * the named roles in order.
      */
-    public record Policy(List<HostPattern> allow, List<HostPattern> deny, List<Cidr> denyNetworks, List<Cidr> clients,
+    public record Policy(List<AllowEntry> allow, List<HostPattern> deny, List<Cidr> denyNetworks, List<Cidr> clients,
                          PolicyMode mode, List<Role> roles) {
         public Policy {
             allow = List.copyOf(allow);
@@ -208,7 +208,7 @@ public record EgressConfig(
      *
      * @param connectPorts narrower CONNECT ports than http.connectPorts, or null for those
      */
-    public record Role(String name, List<Cidr> clients, List<HostPattern> allow, List<HostPattern> deny,
+    public record Role(String name, List<Cidr> clients, List<AllowEntry> allow, List<HostPattern> deny,
                        PolicyMode mode, List<Integer> connectPorts) {
         public Role {
             clients = List.copyOf(clients);

@@ -1,5 +1,6 @@
 package io.meshegress.config;
 
+import io.meshegress.policy.AllowEntry;
 import io.meshegress.policy.Cidr;
 import io.meshegress.policy.HostPattern;
 import io.meshegress.policy.PolicyMode;
@@ -26,7 +27,7 @@ final class PolicyReader extends YamlValueReader {
 
     EgressConfig.Policy policy(YamlNode node) throws ConfigException {
         Fields f = fields(node, ConfigSection.POLICY);
-        List<HostPattern> allow = f.has("allow") ? list(f.get("allow"), this::hostPattern) : List.of();
+        List<AllowEntry> allow = f.has("allow") ? list(f.get("allow"), n -> allowEntry(n, ConfigSection.ALLOW_ENTRY)) : List.of();
         List<HostPattern> deny = f.has("deny") ? list(f.get("deny"), this::hostPattern) : List.of();
         List<Cidr> denyNetworks = f.has("denyNetworks") ? list(f.get("denyNetworks"), this::cidr)
                 : ConfigLoader.DEFAULT_DENY_NETWORKS.stream().map(Cidr::parse).toList();
@@ -96,7 +97,7 @@ final class PolicyReader extends YamlValueReader {
         for (int i = 0; i < clients.size(); i++) {
             earlier.put(clients.get(i), clientNodes.get(i).path().replaceAll("\\[\\d+]$", ""));
         }
-        List<HostPattern> allow = r.has("allow") ? list(r.get("allow"), this::hostPattern) : List.of();
+        List<AllowEntry> allow = r.has("allow") ? list(r.get("allow"), e -> allowEntry(e, ConfigSection.ROLE_ALLOW_ENTRY)) : List.of();
         List<HostPattern> deny = r.has("deny") ? list(r.get("deny"), this::hostPattern) : List.of();
         PolicyMode mode = r.has("mode") ? mode(r.get("mode")) : policyMode;
         List<Integer> connectPorts = null;
@@ -110,6 +111,23 @@ final class PolicyReader extends YamlValueReader {
             }
         }
         return new EgressConfig.Role(name, clients, allow, deny, mode, connectPorts);
+    }
+
+    /** A host pattern (any port), or {@code {host: PATTERN, ports: [P, ...]}} (the name on those ports only). */
+    private AllowEntry allowEntry(YamlNode n, ConfigSection section) throws ConfigException {
+        if (!(n instanceof YamlNode.Mapping)) {
+            return AllowEntry.anyPort(hostPattern(n));
+        }
+        Fields e = fields(n, section);
+        if (!e.has("host") || !e.has("ports")) {
+            throw at(n, "an entry with ports needs host and ports (e.g. {host: api.example.com, ports: [443]}); "
+                    + "write the host alone for any port");
+        }
+        List<Integer> ports = list(e.get("ports"), this::port);
+        if (ports.isEmpty()) {
+            throw at(e.get("ports"), "at least one port (write the host alone for any port)");
+        }
+        return AllowEntry.onPorts(hostPattern(e.get("host")), ports);
     }
 
     private PolicyMode mode(YamlNode n) throws ConfigException {

@@ -50,8 +50,8 @@ public record LoggedConnection(Instant time, String role, String kind, String ho
             return Optional.empty(); // the proxy logs only valid names there: this line was not written by it
         }
         int port = n.get("port").asInt();
-        if (port < 0 || port > 65535) {
-            return Optional.empty();
+        if (port < 0 || port > 65535 || (port == 0 && decision.equals("allowed"))) {
+            return Optional.empty(); // the proxy never lets a connection through to port 0
         }
         String role = n.path("role").isTextual() ? n.get("role").asText() : "default";
         if (!ROLE_NAME.matcher(role).matches()) {

@@ -3,9 +3,12 @@ package io.meshegress.learn;
 import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.Cidr;
+import io.meshegress.policy.EgressPolicy;
+import io.meshegress.policy.Role;
 import io.meshegress.policy.HostPattern;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -13,32 +16,33 @@ import java.util.TreeSet;
 /**
  * Writes the learned allow-lists as a {@code policy:} section that replaces the config's: the config's global
  * rules and roles (clients, deny, connectPorts) as they are, each role's allow-list as learned, every mode set
- * to enforce. The result is valid config, and {@code check} accepts the file with it pasted in.
+ * to enforce. Every entry names the ports it was reached on ({@code {host: H, ports: [P]}}), so the file with it
+ * pasted in allows no host on a port the traffic did not show, whatever the listener kind; it opens no CONNECT
+ * port either (those stay as the config has them). The result is valid config, and {@code check} accepts it.
  */
 public final class ProposalYaml {
-    /**
-     * An empty allow-list means "every host" for the default role, so a default role that reached nothing keeps
-     * one name that can never resolve (RFC 2606 reserves .invalid).
-     */
-    static final String NOTHING = "nothing.invalid";
 
     private ProposalYaml() {
     }
 
-    public static String render(EgressConfig config, String configName, TrafficProfile profile, int collapseAbove,
-                                long minCount) {
+    /** @param collapseAbove empty: every name exactly as seen */
+    public static String render(EgressConfig config, String configName, TrafficProfile profile,
+                                OptionalInt collapseAbove, long minCount) {
         StringBuilder y = new StringBuilder();
-        y.append("# mesh-egress learn: ").append(profile.summary()).append(".\n");
+        // One comment line whatever a file name holds.
+        y.append("# mesh-egress learn: ").append(profile.summary().replaceAll("[\\r\\n\\u2028\\u2029\\u0085]", " "))
+                .append(".\n");
         y.append("# Replace the policy section of ").append(configName).append(" with this, review every entry, ")
                 .append("then `mesh-egress check -c FILE`.\n");
         Map<String, TreeMap<String, TrafficProfile.HostUse>> seen = profile.byRole();
         EgressConfig.Policy p = config.policy();
+        EgressPolicy rules = config.egressPolicy();
         y.append("policy:\n");
         y.append("  mode: enforce").append(p.mode() == io.meshegress.policy.PolicyMode.REPORT ? "  # was report" : "")
                 .append('\n');
-        appendAllow(y, "  ", seen.get("default"), collapseAbove, minCount, true);
+        appendAllow(y, "  ", seen.get("default"), collapseAbove, minCount);
         List<Integer> listenerPorts = config.http() == null ? List.of() : config.http().connectPorts();
-        appendPortWarnings(y, "  ", seen.get("default"), listenerPorts, "http.connectPorts");
+        appendPortWarnings(y, "  ", seen.get("default"), rules.defaultRole(), listenerPorts, "http.connectPorts");
         appendPatterns(y, "  ", "deny", p.deny());
         if (!sameCidrs(p.denyNetworks(), ConfigLoader.DEFAULT_DENY_NETWORKS)) {
             y.append("  denyNetworks: ").append(cidrs(p.denyNetworks())).append('\n');
@@ -56,8 +60,9 @@ public final class ProposalYaml {
                 y.append("      clients: ").append(cidrs(r.clients())).append('\n');
                 y.append("      mode: enforce").append(r.mode() == io.meshegress.policy.PolicyMode.REPORT
                         ? "  # was report" : "").append('\n');
-                appendAllow(y, "      ", seen.get(r.name()), collapseAbove, minCount, false);
-                appendPortWarnings(y, "      ", seen.get(r.name()), r.connectPorts() != null ? r.connectPorts()
+                appendAllow(y, "      ", seen.get(r.name()), collapseAbove, minCount);
+                appendPortWarnings(y, "      ", seen.get(r.name()), rules.roles().get(p.roles().indexOf(r)),
+                        r.connectPorts() != null ? r.connectPorts()
                         : listenerPorts, r.connectPorts() != null ? "policy.roles[" + p.roles().indexOf(r)
                         + "].connectPorts" : "http.connectPorts");
                 appendPatterns(y, "      ", "deny", r.deny());
@@ -72,32 +77,29 @@ public final class ProposalYaml {
             y.append("# role ").append(role).append(" is in the logs but not in ").append(configName)
                     .append("; it reached:\n");
             for (AllowListProposal.Entry e : AllowListProposal.propose(seen.get(role), collapseAbove, minCount)) {
-                y.append("#   ").append(e.pattern()).append("  (").append(e.evidence()).append(")\n");
+                y.append("#   ").append(e.pattern()).append(" ports ").append(e.ports()).append("  (")
+                        .append(e.evidence()).append(")\n");
             }
         }
         return y.toString();
     }
 
     private static void appendAllow(StringBuilder y, String indent, TreeMap<String, TrafficProfile.HostUse> hosts,
-                                    int collapseAbove, long minCount, boolean emptyMeansAll) {
+                                    OptionalInt collapseAbove, long minCount) {
         List<AllowListProposal.Entry> entries = hosts == null ? List.of()
                 : AllowListProposal.propose(hosts, collapseAbove, minCount);
         long dropped = hosts == null ? 0 : AllowListProposal.belowMinCount(hosts, minCount);
         String left = dropped == 0 ? "" : "  # " + dropped + (dropped == 1 ? " host" : " hosts") + " seen fewer than "
                 + minCount + " times left out";
-        if (entries.isEmpty() && !emptyMeansAll) {
+        if (entries.isEmpty()) {
             y.append(indent).append("allow: []  # no traffic: nothing allowed").append(left.replace("  #", ";"))
                     .append('\n');
             return;
         }
         y.append(indent).append("allow:").append(left).append('\n');
-        if (entries.isEmpty()) {
-            y.append(indent).append("  - \"").append(NOTHING).append("\"  # no traffic: an empty list would ")
-                    .append("allow every host, and this name never resolves\n");
-            return;
-        }
         for (AllowListProposal.Entry e : entries) {
-            y.append(indent).append("  - \"").append(e.pattern()).append("\"  # ").append(e.evidence()).append('\n');
+            y.append(indent).append("  - {host: \"").append(e.pattern()).append("\", ports: ").append(e.ports())
+                    .append("}  # ").append(e.evidence()).append('\n');
         }
     }
 
@@ -106,13 +108,13 @@ public final class ProposalYaml {
      * port, so enforce would still refuse it. Said, not silently left to surprise.
      */
     private static void appendPortWarnings(StringBuilder y, String indent, TreeMap<String, TrafficProfile.HostUse> hosts,
-                                           List<Integer> allowed, String rule) {
+                                           Role role, List<Integer> allowed, String rule) {
         if (hosts == null) {
             return;
         }
         for (var e : hosts.entrySet()) {
             for (int port : e.getValue().connectPorts) {
-                if (!allowed.contains(port)) {
+                if (!allowed.contains(port) && role.destinationListingPort(e.getKey(), port).isEmpty()) {
                     y.append(indent).append("# CONNECT ").append(e.getKey()).append(':').append(port)
                             .append(" was seen, but port ").append(port).append(" is not in ").append(rule).append(' ')
                             .append(allowed).append(": enforce refuses it unless you add the port there (or a "

@@ -6,37 +6,72 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * What a set of access logs says each role reached: per role and host, the ports and how often, and how much of
  * it only report mode let through. Every line is accounted for: taken, refused (never proposed), older than
- * {@code --since}, or not an access-log line at all (counted, with the first line numbers kept for the report).
+ * {@code --since}, too long, not an access-log line at all, or beyond the memory bound (each counted, with the
+ * first places kept for the report). Memory is bounded whatever the input: at most {@link #MAX_HOSTS} hosts and
+ * {@link #MAX_HOST_PORTS} host ports over all roles are kept; a connection to anything beyond is counted as
+ * dropped, and its host is not proposed (leaving out only ever narrows a proposal).
  */
 public final class TrafficProfile {
-    static final int LINE_NUMBERS_KEPT = 10;
+    static final int PLACES_KEPT = 10;
+    /** Distinct (role, host) pairs kept: a host name is at most 253 bytes, so this is some 20 MB at most. */
+    public static final int MAX_HOSTS = 50_000;
+    /** Distinct (role, host, port) triples kept. */
+    public static final int MAX_HOST_PORTS = 100_000;
 
     /** One host as one role used it. */
     public static final class HostUse {
         final TreeMap<Integer, Long> ports = new TreeMap<>();
         /** Ports reached by CONNECT (the only kind with a port rule beyond the name's). */
-        final java.util.TreeSet<Integer> connectPorts = new java.util.TreeSet<>();
+        final TreeSet<Integer> connectPorts = new TreeSet<>();
         long count;
         long wouldRefuse;
 
         public long count() {
             return count;
         }
+
+        /** Every port the role reached this host on, by any listener kind. */
+        public TreeSet<Integer> ports() {
+            return new TreeSet<>(ports.keySet());
+        }
     }
 
     private final Instant since;
     private final Map<String, TreeMap<String, HostUse>> byRole = new TreeMap<>();
+    private int hosts;
+    private int hostPorts;
     private long lines;
     private long taken;
     private long reportOnly;
     private long refused;
     private long older;
-    private long notAccessLog;
-    private final List<String> notAccessLogAt = new ArrayList<>();
+    private final Places notAccessLog = new Places();
+    private final Places tooLong = new Places();
+    private final Places dropped = new Places();
+    private final List<String> readErrors = new ArrayList<>();
+
+    /** Places (file:line) of one kind of line: how many, and the first few for the report. */
+    private static final class Places {
+        long count;
+        final List<String> first = new ArrayList<>();
+
+        void add(String where) {
+            count++;
+            if (first.size() < PLACES_KEPT) {
+                first.add(where);
+            }
+        }
+
+        String said() {
+            return first.isEmpty() ? "" : " (" + String.join(", ", first) + (count > first.size() ? ", ..." : "")
+                    + ")";
+        }
+    }
 
     /** @param since lines before this instant are counted but not used (null: all) */
     public TrafficProfile(Instant since) {
@@ -47,12 +82,12 @@ public final class TrafficProfile {
     public void add(String line, String where) {
         lines++;
         if (line.isBlank()) {
-            notAccessLog(where);
+            notAccessLog.add(where);
             return;
         }
         Optional<LoggedConnection> parsed = LoggedConnection.parse(line);
         if (parsed.isEmpty()) {
-            notAccessLog(where);
+            notAccessLog.add(where);
             return;
         }
         LoggedConnection c = parsed.get();
@@ -64,8 +99,11 @@ public final class TrafficProfile {
             refused++;
             return;
         }
+        HostUse use = kept(c, where);
+        if (use == null) {
+            return;
+        }
         taken++;
-        HostUse use = byRole.computeIfAbsent(c.role(), r -> new TreeMap<>()).computeIfAbsent(c.host(), h -> new HostUse());
         use.count++;
         use.ports.merge(c.port(), 1L, Long::sum);
         if (c.kind().equals("connect")) {
@@ -77,11 +115,35 @@ public final class TrafficProfile {
         }
     }
 
-    private void notAccessLog(String where) {
-        notAccessLog++;
-        if (notAccessLogAt.size() < LINE_NUMBERS_KEPT) {
-            notAccessLogAt.add(where);
+    /** The host's record, made if the bounds allow; null (and the line counted as dropped) when they do not. */
+    private HostUse kept(LoggedConnection c, String where) {
+        TreeMap<String, HostUse> roleHosts = byRole.get(c.role());
+        HostUse use = roleHosts == null ? null : roleHosts.get(c.host());
+        boolean newHost = use == null;
+        boolean newPort = newHost || !use.ports.containsKey(c.port());
+        if ((newHost && hosts >= MAX_HOSTS) || (newPort && hostPorts >= MAX_HOST_PORTS)) {
+            dropped.add(where);
+            return null;
         }
+        if (newHost) {
+            hosts++;
+            use = byRole.computeIfAbsent(c.role(), r -> new TreeMap<>()).computeIfAbsent(c.host(), h -> new HostUse());
+        }
+        if (newPort) {
+            hostPorts++;
+        }
+        return use;
+    }
+
+    /** A line longer than {@link BoundedLines#MAX_LINE}, skipped unread. */
+    public void tooLong(String where) {
+        lines++;
+        tooLong.add(where);
+    }
+
+    /** A file that could not be read to its end (a truncated gzip, say): what was read before counts. */
+    public void readError(String file, String error) {
+        readErrors.add(file + ": " + error);
     }
 
     /** Roles seen, in name order, each with its hosts in name order. */
@@ -95,15 +157,32 @@ public final class TrafficProfile {
         s.append(lines).append(" lines read: ").append(taken).append(" allowed connections used (").append(reportOnly)
                 .append(" of them allowed only by report mode), ").append(refused)
                 .append(" refused (never proposed: a refusal may be an attack), ").append(older)
-                .append(" older than --since, ").append(notAccessLog).append(" not access-log JSON");
-        if (!notAccessLogAt.isEmpty()) {
-            s.append(" (").append(String.join(", ", notAccessLogAt)).append(notAccessLog > notAccessLogAt.size()
-                    ? ", ..." : "").append(")");
+                .append(" older than --since, ").append(notAccessLog.count).append(" not access-log JSON")
+                .append(notAccessLog.said());
+        if (tooLong.count > 0) {
+            s.append(", ").append(tooLong.count).append(" longer than ").append(BoundedLines.MAX_LINE)
+                    .append(" bytes, skipped").append(tooLong.said());
+        }
+        if (dropped.count > 0) {
+            s.append(", ").append(dropped.count).append(" allowed connections dropped, their hosts not proposed: "
+                    + "beyond the ").append(MAX_HOSTS).append(" hosts or ").append(MAX_HOST_PORTS)
+                    .append(" host ports learn keeps").append(dropped.said());
+        }
+        if (!readErrors.isEmpty()) {
+            s.append("; read only in part (what was read is used): ").append(String.join("; ", readErrors));
         }
         return s.toString();
     }
 
     public long notAccessLogLines() {
-        return notAccessLog;
+        return notAccessLog.count;
+    }
+
+    public long tooLongLines() {
+        return tooLong.count;
+    }
+
+    public long droppedConnections() {
+        return dropped.count;
     }
 }

@@ -29,7 +29,8 @@ public final class EgressPolicy {
     /** One policy, without roles, in enforce mode (for the tests and benchmarks of names and addresses). */
     public EgressPolicy(List<HostPattern> allowPatterns, List<HostPattern> denyPatterns, List<Cidr> denyNetworks,
                         List<Cidr> clients, List<DestinationRule> destinations) {
-        this(denyPatterns, denyNetworks, clients, Role.byDefault(allowPatterns, destinations, PolicyMode.ENFORCE),
+        this(denyPatterns, denyNetworks, clients, Role.byDefault(allowPatterns.stream().map(AllowEntry::anyPort)
+                        .toList(), destinations, PolicyMode.ENFORCE),
                 List.of());
     }
 

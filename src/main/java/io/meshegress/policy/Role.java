@@ -11,9 +11,15 @@ import java.util.Optional;
 public final class Role {
     public static final String DEFAULT = "default";
 
-    /** One allow entry: where it came from, and the ports it opens (null: any port). */
-    private record AllowRule(String origin, List<Integer> ports) {
+    /**
+     * One allow entry: where it came from, the ports it allows the name on (null: any port), and whether it
+     * opens those ports to CONNECT too (a mesh destination does: the mesh sends its ports to the proxy).
+     */
+    private record AllowRule(String origin, List<Integer> ports, ConnectPorts connect) {
     }
+
+    /** What an allow rule's ports mean for a CONNECT. */
+    private enum ConnectPorts { OPENED, UNCHANGED }
 
     private final String name;
     private final String path;
@@ -24,7 +30,7 @@ public final class Role {
     private final List<Integer> connectPorts;
 
     private Role(String name, String path, List<Cidr> clients, PolicyMode mode, List<Integer> connectPorts,
-                 List<HostPattern> allowPatterns, List<HostPattern> denyPatterns,
+                 List<AllowEntry> allowPatterns, List<HostPattern> denyPatterns,
                  List<EgressPolicy.DestinationRule> destinations) {
         this.name = name;
         this.path = path;
@@ -32,12 +38,14 @@ public final class Role {
         this.mode = mode;
         this.connectPorts = connectPorts == null ? null : List.copyOf(connectPorts);
         for (int i = 0; i < allowPatterns.size(); i++) {
-            allow.add(allowPatterns.get(i), new AllowRule(path + ".allow[" + i + "] \"" + allowPatterns.get(i) + "\"",
-                    null));
+            AllowEntry e = allowPatterns.get(i);
+            allow.add(e.host(), new AllowRule(path + ".allow[" + i + "] \"" + e.host() + "\""
+                    + e.ports().map(p -> " ports " + p).orElse(""), e.ports().orElse(null), ConnectPorts.UNCHANGED));
         }
         for (int i = 0; i < destinations.size(); i++) {
             for (HostPattern p : destinations.get(i).hosts()) {
-                allow.add(p, new AllowRule("mesh.destinations[" + i + "] \"" + p + "\"", destinations.get(i).ports()));
+                allow.add(p, new AllowRule("mesh.destinations[" + i + "] \"" + p + "\"", destinations.get(i).ports(),
+                        ConnectPorts.OPENED));
             }
         }
         for (int i = 0; i < denyPatterns.size(); i++) {
@@ -49,7 +57,7 @@ public final class Role {
      * The default role: policy.allow and mesh.destinations. Both empty allow nothing (deny by default); every
      * host is {@code allow: ["*"]}, written out.
      */
-    public static Role byDefault(List<HostPattern> allow, List<EgressPolicy.DestinationRule> destinations,
+    public static Role byDefault(List<AllowEntry> allow, List<EgressPolicy.DestinationRule> destinations,
                                  PolicyMode mode) {
         return new Role(DEFAULT, "policy", List.of(), mode, null, allow, List.of(), destinations);
     }
@@ -60,7 +68,7 @@ public final class Role {
      *
      * @param connectPorts the CONNECT ports of its clients, or null for http.connectPorts
      */
-    public static Role named(int index, String name, List<Cidr> clients, List<HostPattern> allow,
+    public static Role named(int index, String name, List<Cidr> clients, List<AllowEntry> allow,
                              List<HostPattern> deny, PolicyMode mode, List<Integer> connectPorts) {
         return new Role(name, "policy.roles[" + index + "]", clients, mode, connectPorts, allow, deny,
                 List.of());
@@ -127,7 +135,7 @@ public final class Role {
             return Optional.empty();
         }
         for (AllowRule r : allow.matches(host)) {
-            if (r.ports() != null && r.ports().contains(port)) {
+            if (r.connect() == ConnectPorts.OPENED && r.ports().contains(port)) {
                 return Optional.of(r.origin());
             }
         }

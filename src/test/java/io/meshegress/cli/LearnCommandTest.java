@@ -2,6 +2,10 @@ package io.meshegress.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.meshegress.config.ConfigLoader;
+import io.meshegress.proxy.Destination;
+import io.meshegress.proxy.RouteTable;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,5 +52,60 @@ class LearnCommandTest {
         CliRun tooLong = CliRun.of("learn", "-c", config().toString(), "--since", "101d", log.toString());
         assertThat(tooLong.status()).isEqualTo(2);
         assertThat(tooLong.err()).contains("--since: \"101d\" is longer than the longest duration, 100d");
+    }
+
+    static String line(String kind, String host, int port, String wouldRefuse) {
+        return line(Instant.parse("2026-12-01T10:00:00Z"), host, port).replace("\"kind\":\"http\"",
+                "\"kind\":\"" + kind + "\"").replace("\"reason\":\"x\"", "\"reason\":\"x\""
+                + (wouldRefuse == null ? "" : ",\"wouldRefuse\":\"" + wouldRefuse + "\""));
+    }
+
+    /**
+     * A newcomer's case: api.stripe.com was granted on 443 only (a mesh destination), the log shows CONNECTs to it
+     * on 443, and the policy section learn printed, pasted in as the docs say, allowed plain HTTP to
+     * api.stripe.com:22. The learned file must refuse that on every listener kind, and still allow what was seen.
+     */
+    @Test
+    void theLearnedPolicyNeverOpensAPortTheTrafficDidNotShow() throws Exception {
+        String base = """
+                http:
+                  listen: "127.0.0.1:8080"
+                  connectPorts: [443]
+                sni:
+                  - listen: "127.0.0.1:8443"
+                    upstreamPort: 443
+                admin: null
+                mesh:
+                  destinations:
+                    - hosts: ["api.stripe.com"]
+                      tls: [443]
+                """;
+        Path old = Files.writeString(dir.resolve("old.yaml"), base + """
+                policy:
+                  mode: report
+                  allow: ["files.example.com"]
+                """);
+        Path log = Files.write(dir.resolve("access.log"), List.of(line("connect", "api.stripe.com", 443, null),
+                line("http", "files.example.com", 80, null),
+                line("http", "new.example.com", 8080, "refused by policy.allow (new.example.com matches no allow pattern)")));
+        CliRun learn = CliRun.of("learn", "-c", old.toString(), log.toString());
+        assertThat(learn.status()).as(learn.err()).isZero();
+        Path learned = Files.writeString(dir.resolve("learned.yaml"), base + learn.out());
+        RouteTable routes = new RouteTable(ConfigLoader.load(learned));
+        InetAddress client = InetAddress.getByName("127.0.0.1");
+        for (Destination.Kind kind : Destination.Kind.values()) {
+            for (int port : new int[] {22, 80, 8080, 8443}) {
+                assertThat(routes.decide(client, kind, "api.stripe.com", port).allowed())
+                        .as(kind + " api.stripe.com:" + port + "\n" + learn.out()).isFalse();
+            }
+            assertThat(routes.decide(client, kind, "files.example.com", 22).allowed()).as(kind.toString()).isFalse();
+            assertThat(routes.decide(client, kind, "new.example.com", 80).allowed()).as(kind.toString()).isFalse();
+        }
+        assertThat(routes.decide(client, Destination.Kind.CONNECT, "api.stripe.com", 443).allowed()).isTrue();
+        assertThat(routes.decide(client, Destination.Kind.HTTP, "files.example.com", 80).allowed()).isTrue();
+        assertThat(routes.decide(client, Destination.Kind.HTTP, "new.example.com", 8080).allowed()).isTrue();
+        // check says the same, in the access log's words.
+        CliRun check = CliRun.of("check", "-c", learned.toString(), "api.stripe.com:22");
+        assertThat(check.out()).contains("refused").doesNotContain("allowed by policy.allow");
     }
 }

@@ -134,4 +134,48 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> Durations.parse("7 d")).hasMessageContaining("is not a duration");
         assertThatThrownBy(() -> Durations.parse("7D")).hasMessageContaining("is not a duration");
     }
+
+    /** An allow entry limited to ports: the name on those ports only, for every listener kind; no CONNECT port opened. */
+    @Test
+    void allowEntriesWithPorts() throws Exception {
+        String head = "http:\n  listen: \"127.0.0.1:8080\"\n  connectPorts: [443]\n";
+        EgressConfig c = ConfigLoader.parse("ports.yaml", head + """
+                policy:
+                  allow:
+                    - "api.github.com"
+                    - {host: "api.stripe.com", ports: [443, 8443]}
+                  roles:
+                    - name: team
+                      clients: ["127.0.1.0/24"]
+                      allow: [{host: "*.example.com", ports: [80]}]
+                """);
+        assertThat(c.policy().allow()).extracting(Object::toString)
+                .containsExactly("api.github.com", "api.stripe.com ports [443, 8443]");
+        assertThat(c.policy().roles().get(0).allow()).extracting(Object::toString)
+                .containsExactly("*.example.com ports [80]");
+        io.meshegress.policy.Role byDefault = c.egressPolicy().defaultRole();
+        assertThat(byDefault.checkName("api.stripe.com", 443).toString())
+                .isEqualTo("allowed by policy.allow[1] \"api.stripe.com\" ports [443, 8443]");
+        assertThat(byDefault.checkName("api.stripe.com", 22).toString()).isEqualTo("refused by policy.allow[1] "
+                + "\"api.stripe.com\" ports [443, 8443] (port 22 is not one of its ports [443, 8443])");
+        assertThat(byDefault.checkName("api.github.com", 22).allowed()).isTrue();
+        // Unlike a mesh destination's, an entry's ports open no CONNECT port.
+        assertThat(byDefault.destinationListingPort("api.stripe.com", 8443)).isEmpty();
+        io.meshegress.policy.Role team = c.egressPolicy().roles().get(0);
+        assertThat(team.checkName("a.example.com", 80).allowed()).isTrue();
+        assertThat(team.checkName("a.example.com", 443).allowed()).isFalse();
+
+        for (String[] bad : new String[][] {
+            {"  allow: [{host: a.com}]", ":5:11: policy.allow[0]: an entry with ports needs host and ports"},
+            {"  allow: [{host: a.com, ports: []}]", ":5:32: policy.allow[0].ports: at least one port"},
+            {"  allow: [{host: a.com, port: [443]}]", ":5:25: policy.allow[0].port: unknown key"},
+            {"  allow: [{host: a.com, ports: [0]}]", "policy.allow[0].ports[0]: \"0\" is not a port"},
+            {"  allow: [{host: \"*.*.com\", ports: [443]}]", "policy.allow[0].host: \"*.*.com\" is not a host pattern"},
+            {"  roles: [{name: r, clients: [10.0.0.0/8], allow: [{ports: [1]}]}]",
+                "policy.roles[0].allow[0]: an entry with ports needs host and ports"},
+        }) {
+            assertThatThrownBy(() -> ConfigLoader.parse("bad.yaml", head + "policy:\n" + bad[0] + "\n"))
+                    .as(bad[0]).hasMessageContaining(bad[1]);
+        }
+    }
 }

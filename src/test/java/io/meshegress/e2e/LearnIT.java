@@ -103,17 +103,21 @@ class LearnIT {
             rest.add(3, "2026-11-29 something else wrote here");
             Files.write(newer, rest);
 
-            JarProcess learn = JarProcess.runToEnd("learn", "-c", reportConfig.toString(), older.toString(),
-                    newer.toString());
+            JarProcess learn = JarProcess.runToEnd("learn", "-c", reportConfig.toString(), "--collapse", "5",
+                    older.toString(), newer.toString());
             assertThat(learn.exitCode()).as(String.join("\n", learn.err())).isZero();
             String learned = String.join("\n", learn.out()) + "\n";
             assertThat(String.join("\n", learn.err())).contains(lines.size() + 1 + " lines read")
                     .contains("1 not access-log JSON (" + newer + ":4)");
-            assertThat(learned).contains("- \"*.example.net\"  # 8 names seen under example.net")
-                    .contains("- \"api.example.org\"").contains("- \"secure.example.org\"")
-                    .contains("- \"sni.example.com\"").doesNotContain("*.com\"").doesNotContain("*.org\"");
+            // Each entry on the ports it was reached on; a collapse only because --collapse asked for it.
+            assertThat(learned).contains("- {host: \"*.example.net\", ports: [8081]}  # 8 names seen under example.net")
+                    .contains("- {host: \"api.example.org\", ports: [8081]}")
+                    .contains("- {host: \"secure.example.org\", ports: [10443]}")
+                    .contains("- {host: \"sni.example.com\", ports: [10443]}").doesNotContain("*.com\"")
+                    .doesNotContain("*.org\"");
             String teamPart = learned.substring(learned.indexOf("- name: team"));
-            assertThat(teamPart).contains("- \"a.example.net\"").contains("- \"team.example.com\"")
+            assertThat(teamPart).contains("- {host: \"a.example.net\", ports: [10443]}")
+                    .contains("- {host: \"team.example.com\", ports: [8081]}")
                     .contains("clients: [\"127.0.0.92/32\"]");
 
             Path enforceLog = dir.resolve("enforce.log");
@@ -123,6 +127,10 @@ class LearnIT {
                     "team.example.com:8081");
             assertThat(check.exitCode()).as(String.join("\n", check.err())).isZero();
             assertThat(String.join("\n", check.out())).contains("role team").contains("mode enforce");
+            JarProcess elsewhere = JarProcess.runToEnd("check", "-c", enforceConfig.toString(), "--client",
+                    TEAM_CLIENT, "team.example.com:22");
+            assertThat(String.join("\n", elsewhere.out())).as("a port the traffic never showed")
+                    .contains("port 22 is not one of its ports [8081]").doesNotContain("allowed by");
 
             List<JsonNode> enforced = serve(enforceConfig, enforceLog);
             assertThat(enforced).hasSize(reported.size());

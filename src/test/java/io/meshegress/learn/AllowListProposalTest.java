@@ -2,14 +2,17 @@ package io.meshegress.learn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.testing.Configs;
 import java.time.Instant;
 import java.util.List;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
 class AllowListProposalTest {
     static final Instant T = Instant.parse("2026-11-29T10:00:00Z");
+    static final String HTTP = "http:\n  listen: \"127.0.0.1:8080\"\n";
 
     private static String line(String role, String host, int port, String decision, String wouldRefuse) {
         return "{\"time\":\"" + T + "\",\"listener\":\"http 0.0.0.0:8080\",\"client\":\"10.0.0.1:5555\",\"role\":\""
@@ -29,7 +32,7 @@ class AllowListProposalTest {
     }
 
     private static List<String> patterns(TrafficProfile p, int collapseAbove) {
-        return AllowListProposal.propose(p.byRole().get("default"), collapseAbove, 1).stream()
+        return AllowListProposal.propose(p.byRole().get("default"), OptionalInt.of(collapseAbove), 1).stream()
                 .map(AllowListProposal.Entry::pattern).toList();
     }
 
@@ -58,8 +61,9 @@ class AllowListProposalTest {
         TrafficProfile p = new TrafficProfile(null);
         p.add(line("default", "api.example.com", 443, "allowed", "refused by policy.allow (x)"), "l:1");
         p.add(line("default", "api.example.com", 8443, "allowed", null), "l:2");
-        AllowListProposal.Entry e = AllowListProposal.propose(p.byRole().get("default"), 5, 1).get(0);
-        assertThat(e.evidence()).isEqualTo("ports 443, 8443, 2 connections, 1 allowed only by report mode");
+        AllowListProposal.Entry e = AllowListProposal.propose(p.byRole().get("default"), OptionalInt.empty(), 1).get(0);
+        assertThat(e.ports()).containsExactly(443, 8443);
+        assertThat(e.evidence()).isEqualTo("2 connections, 1 allowed only by report mode");
     }
 
     @Test
@@ -84,7 +88,7 @@ class AllowListProposalTest {
         p.add(line("x\\npolicy:\\n  allow: [\\\"*\\\"]\\n#", "evil.example.com", 443, "allowed", null), "l:1");
         assertThat(p.byRole()).isEmpty();
         assertThat(p.notAccessLogLines()).isEqualTo(1);
-        String yaml = ProposalYaml.render(Configs.parseWithDefaultListeners("c.yaml", ""), "c.yaml", p, 5, 1);
+        String yaml = ProposalYaml.render(ConfigLoader.parse("c.yaml", HTTP), "c.yaml", p, OptionalInt.empty(), 1);
         assertThat(yaml).doesNotContain("evil").doesNotContain("\"*\"");
     }
 
@@ -94,7 +98,7 @@ class AllowListProposalTest {
         p.add(line("default", "ssh.example.com", 22, "allowed", "refused by http.connectPorts (port 22 is not in "
                 + "[443, 563])"), "l:1");
         p.add(line("default", "api.example.com", 443, "allowed", null), "l:2");
-        String yaml = ProposalYaml.render(Configs.parseWithDefaultListeners("c.yaml", ""), "c.yaml", p, 5, 1);
+        String yaml = ProposalYaml.render(ConfigLoader.parse("c.yaml", HTTP), "c.yaml", p, OptionalInt.empty(), 1);
         assertThat(yaml).contains("# CONNECT ssh.example.com:22 was seen, but port 22 is not in http.connectPorts "
                 + "[443, 563]").doesNotContain("api.example.com:443 was seen");
         assertThat(Configs.parseWithDefaultListeners("learned.yaml", yaml).policy().allow()).hasSize(2);
@@ -102,15 +106,17 @@ class AllowListProposalTest {
 
     @Test
     void theProposalIsConfigTheLoaderAcceptsEvenWithNoTraffic() throws Exception {
-        EgressConfig cfg = Configs.parseWithDefaultListeners("c.yaml", """
+        EgressConfig cfg = ConfigLoader.parse("c.yaml", HTTP + """
                 policy:
                   deny: ["*.evil.test"]
                   roles:
                     - {name: payments, clients: ["10.1.0.0/16"], allow: [a.test], mode: report, connectPorts: [443]}
                 """);
-        String yaml = ProposalYaml.render(cfg, "c.yaml", new TrafficProfile(null), 5, 1);
-        EgressConfig learned = Configs.parseWithDefaultListeners("learned.yaml", yaml);
-        assertThat(learned.policy().allow()).extracting(Object::toString).containsExactly(ProposalYaml.NOTHING);
+        String yaml = ProposalYaml.render(cfg, "c.yaml", new TrafficProfile(null), OptionalInt.empty(), 1);
+        EgressConfig learned = ConfigLoader.parse("learned.yaml", HTTP + yaml);
+        // No traffic: an empty list, which allows no host.
+        assertThat(learned.policy().allow()).isEmpty();
+        assertThat(learned.egressPolicy().defaultRole().checkName("any.example.com", 443).allowed()).isFalse();
         assertThat(learned.policy().roles().get(0).allow()).isEmpty();
         assertThat(learned.policy().roles().get(0).connectPorts()).containsExactly(443);
         assertThat(learned.policy().deny()).extracting(Object::toString).containsExactly("*.evil.test");

@@ -19,6 +19,8 @@ class LearnFuzzTest {
     static {
         try {
             CONFIG = ConfigLoader.parse("c.yaml", """
+                    http:
+                      listen: "127.0.0.1:8080"
                     policy:
                       roles:
                         - {name: team, clients: ["10.1.0.0/16"], allow: [a.test]}
@@ -43,10 +45,11 @@ class LearnFuzzTest {
                     + "\"}";
             profile.add(line, "fuzz:" + ++lines);
         }
-        String yaml = ProposalYaml.render(CONFIG, "c.yaml", profile, data.consumeInt(1, 6), 1);
-        EgressConfig learned = ConfigLoader.parse("learned.yaml", yaml);
+        String yaml = ProposalYaml.render(CONFIG, "c.yaml", profile, data.consumeBoolean()
+                ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(data.consumeInt(1, 6)), 1);
+        EgressConfig learned = ConfigLoader.parse("learned.yaml", "http:\n  listen: \"127.0.0.1:8080\"\n" + yaml);
         assertThat(learned.policy().roles()).hasSize(1);
-        profile.byRole().values().forEach(hosts -> AllowListProposal.propose(hosts, 2, 1)
+        profile.byRole().values().forEach(hosts -> AllowListProposal.propose(hosts, java.util.OptionalInt.of(2), 1)
                 .forEach(e -> assertThat(HostPattern.parse(e.pattern()).toString()).isEqualTo(e.pattern())));
         assertThat(profile.summary()).startsWith(lines + " lines read");
     }
