@@ -5,7 +5,7 @@ import java.io.InputStream;
 import java.util.Properties;
 
 /**
- * The version and git commit Maven wrote into the jar ("unknown" when run from unpackaged classes without
+ * The version, git commit and build date Maven wrote into the jar ("unknown" when run from unpackaged classes without
  * resources, or built outside a git checkout). The jar's manifest carries the same two as
  * {@code Implementation-Version} and {@code Build-Commit}.
  */
@@ -13,6 +13,8 @@ public final class Version {
     private static final Properties BUILD = read();
     public static final String VERSION = BUILD.getProperty("version", "unknown");
     public static final String COMMIT = BUILD.getProperty("commit", "unknown");
+    /** When the jar was built, UTC, ISO 8601. */
+    public static final String BUILD_DATE = BUILD.getProperty("date", "unknown");
 
     private Version() {
     }

@@ -38,7 +38,8 @@ class DebianPackageIT {
     static final String LOGS = "/var/log/mesh-egress";
     static final String ACCESS_LOG = LOGS + "/access.log";
     static final List<String> INSTALLED = List.of("/usr/bin/mesh-egress", "/usr/share/mesh-egress", "/etc/mesh-egress",
-            "/etc/logrotate.d/mesh-egress", UNIT, "/usr/share/doc/mesh-egress", "/usr/share/man/man1/mesh-egress.1.gz");
+            "/etc/logrotate.d/mesh-egress", "/usr/share/bash-completion/completions/mesh-egress",
+            "/usr/share/zsh/vendor-completions/_mesh-egress", UNIT, "/usr/share/doc/mesh-egress", "/usr/share/man/man1/mesh-egress.1.gz");
 
     @Test
     void installsChecksServesAndPurgesCleanlyInAThrowawayRoot() throws Exception {
