@@ -5,12 +5,13 @@
 # Run it as the in-cluster manifests do: non-root, read-only root filesystem, the config mounted read-only:
 #   docker run --read-only --tmpfs /tmp -v "$PWD/egress.yaml:/etc/mesh-egress/egress.yaml:ro" \
 #     -p 8080:8080 -p 8443:8443 registry.example.com/mesh-egress:0.1.0
-# The build stage copies exactly what the build reads; e2e.DockerfileIT builds from those files alone.
+# The build stage copies exactly what the build reads (LICENSE and NOTICE go into the jar); e2e.DockerfileIT
+# builds from those files alone and compares the jar with the one ./mvnw package makes.
 
 FROM eclipse-temurin:17-jdk AS build
 WORKDIR /src
 COPY .mvn .mvn
-COPY mvnw pom.xml ./
+COPY mvnw pom.xml LICENSE NOTICE ./
 COPY src src
 # The alert rules, built into the jar (`istio` emits them as a PrometheusRule).
 COPY deploy/prometheus/rules.yaml deploy/prometheus/rules.yaml

@@ -3,6 +3,7 @@ package io.meshegress.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.meshegress.testing.Command;
+import io.meshegress.testing.JarProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The Dockerfile's build stage, without a Docker engine (these machines have none): the files its COPY lines
  * name, and nothing else, are copied into an empty directory, and its RUN lines run there with its ARG defaults,
- * as `docker build` would run them. The jar it makes must exist, hold the alert rules, and be the file the image
- * stage copies. Maven runs offline (MAVEN_ARGS=-o: the test has no network); the wrapper and the plugins come
+ * as `docker build` would run them. The jar it makes must exist, hold the alert rules, the licence and every
+ * other entry of the checkout's own jar, and be the file the image stage copies. Maven runs offline (MAVEN_ARGS=-o: the test has no network); the wrapper and the plugins come
  * from this machine's Maven repository, as a cache mount would give them.
  */
 class DockerfileIT {
@@ -71,14 +72,21 @@ class DockerfileIT {
         assertThat(imageCopiesJarFrom).isEqualTo("/src/target/mesh-egress.jar");
         Path jar = context.resolve("target/mesh-egress.jar");
         assertThat(jar).isRegularFile();
-        try (ZipFile zip = new ZipFile(jar.toFile())) {
+        try (ZipFile zip = new ZipFile(jar.toFile()); ZipFile full = new ZipFile(JarProcess.jar().toFile())) {
             assertThat(zip.getEntry("io/meshegress/mesh/prometheus/rules.yaml")).as("the alert rules in the jar").isNotNull();
-            assertThat(zip.getEntry("io/meshegress/cli/Main.class")).isNotNull();
+            assertThat(zip.getEntry("META-INF/LICENSE")).as("the licence in the jar").isNotNull();
+            // Whatever else the build reads from the repository: the same entries as the checkout's own jar.
+            assertThat(names(zip)).as("entries of the image's jar against ./mvnw package's")
+                    .containsExactlyInAnyOrderElementsOf(names(full));
         }
         Command version = Command.run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", jar.toString(), "--version"));
         assertThat(version.exitCode()).as(version.err()).isZero();
         assertThat(version.out()).contains("commit unknown");
+    }
+
+    private static List<String> names(ZipFile zip) {
+        return zip.stream().map(java.util.zip.ZipEntry::getName).toList();
     }
 
     /** COPY SRC... DEST, relative to the build context (the repository) and to the build directory. */
