@@ -16,11 +16,11 @@ import java.util.Optional;
  * The one answer to "may this client go there, and how?", for the proxy and for {@code check} alike. The rules,
  * in the order they are asked (docs/configuration.md lists the same order):
  * <ol>
- *   <li>the client: {@code policy.clients} (empty: anyone); then its role: the first of {@code policy.roles}
+ *   <li>the client: {@code policy.clients} (not written: the private and local ranges); then its role: the first of {@code policy.roles}
  *       whose clients hold it, else the default role;</li>
  *   <li>the name: {@code policy.deny} first (deny wins, for every role and in every mode), then the role's own
  *       deny, then its allow-list (the default role's is {@code policy.allow} plus {@code mesh.destinations} with
- *       the ports each destination lists; both empty: every host);</li>
+ *       the ports each destination lists; both empty: no host);</li>
  *   <li>the listener's port rule: a CONNECT reaches only the role's {@code connectPorts} (else
  *       {@code http.connectPorts}, or a port a matching destination lists); plain HTTP and SNI have no rule
  *       beyond the name's ports;</li>

@@ -30,6 +30,7 @@ class ClientHelloFuzzTest {
     static {
         try {
             CONFIG = ConfigLoader.parse("fuzz.yaml", """
+                    sni: [{listen: "127.0.0.1:8443", upstreamPort: 443}]
                     policy:
                       allow: ["*.qq.com", "api.example.com"]
                       deny: ["bad.qq.com"]
