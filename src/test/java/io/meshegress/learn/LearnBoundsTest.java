@@ -117,4 +117,17 @@ class LearnBoundsTest {
                 "1 longer than 65536 bytes, skipped (log:2)").endsWith(
                 "; read only in part (what was read is used): log: after line 2: Unexpected end of ZLIB input stream");
     }
+
+    /** Lines as hostile as fit in 64 KiB are counted and passed over; the lines after them still count. */
+    @Test
+    void badLinesWithinTheBoundAreCountedAndReadingGoesOn() {
+        TrafficProfile p = new TrafficProfile(null);
+        p.add("[".repeat(BoundedLines.MAX_LINE - 1), "log:1"); // nesting far deeper than any parser's stack
+        p.add("{\"a\":".repeat(10_000) + "1" + "}".repeat(10_000), "log:2");
+        p.add("\"" + "\\u0000".repeat(10_000) + "\"", "log:3");
+        p.add(line("a".repeat(300) + ".example.com", 443), "log:4"); // not a host name the proxy could log
+        p.add(line("ok.example.com", 443), "log:5");
+        assertThat(p.notAccessLogLines()).isEqualTo(4);
+        assertThat(p.byRole().get("default")).containsOnlyKeys("ok.example.com");
+    }
 }
