@@ -4,6 +4,7 @@ import io.meshegress.config.ConfigException;
 import io.meshegress.config.ConfigWarnings;
 import io.meshegress.config.Durations;
 import io.meshegress.config.EgressConfig;
+import io.meshegress.mesh.ManifestGenerator;
 import io.meshegress.policy.Role;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshegress.dns.EgressResolver;
@@ -82,7 +83,7 @@ final class CheckCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<ObjectNode> manifests;
         try {
-            manifests = IstioCommand.manifests(cfg, config.text());
+            manifests = IstioCommand.manifests(cfg, config.text(), ManifestGenerator.Use.DESCRIBE);
         } catch (ConfigException e) {
             spec.commandLine().getErr().println(e.getMessage());
             return Main.CONFIG_ERROR;
@@ -95,6 +96,8 @@ final class CheckCommand implements Callable<Integer> {
         describe(cfg, out);
         out.println("mesh: " + manifests.size() + " Kubernetes and Istio objects, valid against their schemas "
                 + "(`istio` writes them)");
+        ManifestGenerator.inClusterProblem(cfg).filter(e -> cfg.source().positions().containsKey("mesh")).ifPresent(e -> out.println("warning: `istio` refuses this file for "
+                + "an in-cluster proxy: " + e.getMessage()));
         RouteTable routes = new RouteTable(cfg);
         InetAddress clientAddress = null;
         if (client != null) {
@@ -203,9 +206,13 @@ final class CheckCommand implements Callable<Integer> {
                 + Durations.format(t.handshake()) + ", idle " + Durations.format(t.idle()));
         EgressConfig.Enforce enforce = cfg.mesh().enforce();
         if (enforce != null) {
-            out.println("enforce: namespaces " + enforce.namespaces() + " leave only through the proxy (DNS, istiod"
-                    + (enforce.allowCidrs().isEmpty() ? "" : " and " + enforce.allowCidrs()) + " besides)"
-                    + (enforce.registryOnly() ? ", Sidecar REGISTRY_ONLY" : ""));
+            out.println("enforce: namespaces " + enforce.namespaces() + " leave the cluster only through the proxy "
+                    + "(DNS, " + (cfg.mesh().dataplane() == EgressConfig.Dataplane.SIDECAR ? "the control plane, " : "")
+                    + "the cluster's pods" + (enforce.allowCidrs().isEmpty() ? "" : ", " + enforce.allowCidrs())
+                    + (enforce.peers().isEmpty() ? "" : ", " + enforce.peers().size() + " peers") + " besides)"
+                    + (enforce.registryOnly() && cfg.mesh().dataplane() == EgressConfig.Dataplane.SIDECAR
+                    ? ", Sidecar REGISTRY_ONLY" : "") + ", as " + (enforce.cni() == EgressConfig.Cni.CILIUM
+                    ? "CiliumNetworkPolicies" : "NetworkPolicies"));
         }
         out.println("resolver: " + (cfg.resolver().servers().isEmpty() ? "system resolv.conf and /etc/hosts"
                 : "servers " + cfg.resolver().servers().stream()

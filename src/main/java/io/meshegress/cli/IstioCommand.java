@@ -25,8 +25,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "istio", mixinStandardHelpOptions = true,
         description = "Kubernetes + Istio manifests that send the mesh's traffic for mesh.destinations to this proxy, "
-                + "as multi-document YAML on stdout (or one file per object in DIR). Every object is validated "
-                + "against the Kubernetes 1.34 and Istio 1.29 schemas first.")
+                + "as multi-document YAML on stdout (or one file per object in DIR, with a kustomization.yaml listing "
+                + "them). Every object is validated against the Kubernetes 1.34, Istio 1.29 and Cilium schemas first.")
 final class IstioCommand implements Callable<Integer> {
     /** Built on first use: picocli instantiates every subcommand at start, and `run` has no use for it. */
     private static final class Yaml {
@@ -40,7 +40,7 @@ final class IstioCommand implements Callable<Integer> {
     @Mixin
     private ConfigOption config;
 
-    @Option(names = {"-o", "--output-dir"}, paramLabel = "DIR", description = "write one file per object here")
+    @Option(names = {"-o", "--output-dir"}, paramLabel = "DIR", description = "write one file per object here, and a kustomization.yaml that lists them")
     private Path outputDir;
 
     @Spec
@@ -64,19 +64,39 @@ final class IstioCommand implements Callable<Integer> {
             return Main.OK;
         }
         Files.createDirectories(outputDir);
+        List<String> files = new java.util.ArrayList<>();
         for (int i = 0; i < objects.size(); i++) {
             ObjectNode o = objects.get(i);
             String file = String.format(Locale.ROOT, "%02d-%s-%s.yaml", i + 1,
                     o.path("kind").asText().toLowerCase(Locale.ROOT), o.path("metadata").path("name").asText());
             Files.writeString(outputDir.resolve(file), toYaml(List.of(o)));
+            files.add(file);
         }
-        spec.commandLine().getOut().println("wrote " + objects.size() + " objects to " + outputDir);
+        Files.writeString(outputDir.resolve(KUSTOMIZATION), kustomization(files));
+        spec.commandLine().getOut().println("wrote " + objects.size() + " objects and " + KUSTOMIZATION + " to "
+                + outputDir);
         return Main.OK;
     }
 
-    /** Generates and validates; what {@code check} runs too. */
+    static final String KUSTOMIZATION = "kustomization.yaml";
+
+    /** A Kustomization listing the files, in order: {@code kubectl apply -k DIR} applies them all. */
+    static String kustomization(List<String> files) {
+        StringBuilder k = new StringBuilder("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                + "resources:\n");
+        files.forEach(f -> k.append("- ").append(f).append('\n'));
+        return k.toString();
+    }
+
+    /** Generates and validates for a cluster. */
     static List<ObjectNode> manifests(EgressConfig cfg, String text) throws ConfigException, InvalidManifestsException {
-        List<ObjectNode> objects = ManifestGenerator.generate(cfg, text);
+        return manifests(cfg, text, ManifestGenerator.Use.APPLY);
+    }
+
+    /** Generates and validates; {@code check} describes. */
+    static List<ObjectNode> manifests(EgressConfig cfg, String text, ManifestGenerator.Use use)
+            throws ConfigException, InvalidManifestsException {
+        List<ObjectNode> objects = ManifestGenerator.generate(cfg, text, use);
         List<String> problems = ManifestValidator.load().validate(objects);
         if (!problems.isEmpty()) {
             throw new InvalidManifestsException(problems);

@@ -2,113 +2,110 @@ package io.meshegress.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshegress.config.EgressConfig;
-import io.meshegress.mesh.ManifestGenerator;
+import io.meshegress.mesh.MeshSimulation;
 import io.meshegress.mesh.NetworkPolicyEvaluator;
-import io.meshegress.mesh.ProxyPorts;
-import io.meshegress.policy.HostPattern;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.RouteTable;
-import io.netty.util.NetUtil;
 import java.io.PrintWriter;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
- * {@code check --namespace NS HOST[:PORT]}: would a pod of NS reach HOST:PORT, across the layers: the mesh's
- * route (a destination sends it to the proxy Service), the generated NetworkPolicies (evaluated by
- * {@link NetworkPolicyEvaluator}), the Sidecar's REGISTRY_ONLY, and the proxy's own rule. The last line is the
- * answer: {@code => reaches ...} or {@code => refused ...}. The host {@code dns} stands for the cluster DNS pods
- * of mesh.enforce.dns; a name that is not routed to the proxy stands for a public address of it.
+ * {@code check --namespace NS HOST[:PORT]}: would a pod of NS reach HOST:PORT, across the layers, as
+ * {@link MeshSimulation} traces it through the generated objects: the mesh's route (or, in ambient mode, the
+ * proxy variables), the Sidecar's registry, the policies at both ends of every hop, and the proxy's own rule.
+ * The cluster it assumes is said first (the dataplane and CNI of the file, DNS from mesh.enforce.dns, Istio's
+ * default visibility); the last line is the answer ({@code => reaches ...} or {@code => refused ...}), and for
+ * an enforced namespace the paths the objects cannot close follow it. The host {@code dns} stands for the
+ * cluster's DNS; {@code NAME.NAMESPACE.svc} for a Service of the cluster; any other name for a public address.
  */
 final class NamespaceCheck {
-    /** A public address (TEST-NET-1) standing for a name's addresses when none of allowCidrs holds it. */
-    static final String PUBLIC_STAND_IN = "192.0.2.1";
-
     private final EgressConfig cfg;
     private final RouteTable routes;
-    private final NetworkPolicyEvaluator policies;
+    private final List<ObjectNode> manifests;
 
     NamespaceCheck(EgressConfig cfg, RouteTable routes, List<ObjectNode> manifests) {
         this.cfg = cfg;
         this.routes = routes;
-        this.policies = new NetworkPolicyEvaluator(manifests);
+        this.manifests = manifests;
     }
 
     /** The answer for one destination, its reasons first, then the {@code =>} line. */
-    void explain(String ns, String host, int port, String protocol, PrintWriter out) throws Exception {
-        NetworkPolicyEvaluator.Pod pod = new NetworkPolicyEvaluator.Pod(ns, Map.of());
+    void explain(String ns, String host, int port, String protocol, PrintWriter out) {
         out.println("from a pod of namespace " + ns + " to " + host + ":" + port + "/" + protocol + ":");
         EgressConfig.Enforce enforce = cfg.mesh().enforce();
+        boolean cilium = enforce != null && enforce.cni() == EgressConfig.Cni.CILIUM;
+        boolean nodeLocal = enforce != null && !enforce.dns().addresses().isEmpty();
+        EgressConfig.Dataplane dataplane = cfg.mesh().dataplane();
+        out.println("  assumes: dataplane " + dataplane.name().toLowerCase(java.util.Locale.ROOT)
+                + " (mesh.dataplane), " + (cilium ? "a cilium-like CNI (CIDR rules match only outside the cluster)"
+                : "a calico-like CNI (an ipBlock matches any address)") + ", DNS from "
+                + (nodeLocal ? "NodeLocal DNSCache on the node" : "the DNS pods") + ", and Istio's default "
+                + "visibility of every namespace for objects without exportTo");
         if (enforce == null || !enforce.namespaces().contains(ns)) {
             out.println("  mesh.enforce does not list " + ns + ": no NetworkPolicy from mesh-egress applies");
         }
-        if (host.equals("dns") && enforce != null) {
-            NetworkPolicyEvaluator.Pod dnsPod = new NetworkPolicyEvaluator.Pod(enforce.dns().namespace(),
-                    enforce.dns().podLabels());
-            verdict(policies.egress(pod, new NetworkPolicyEvaluator.Peer(null, dnsPod), port, protocol), "the DNS pods",
-                    out);
-            return;
+        MeshSimulation sim = new MeshSimulation(manifests, new MeshSimulation.Cluster(
+                cilium ? NetworkPolicyEvaluator.Semantics.CILIUM_LIKE : NetworkPolicyEvaluator.Semantics.CALICO_LIKE,
+                nodeLocal ? MeshSimulation.ClusterDns.NODE_LOCAL : MeshSimulation.ClusterDns.KUBE_DNS,
+                MeshSimulation.Visibility.ALL, dataplane, services(host)), this::proxyRule);
+        MeshSimulation.Answer a = sim.trace(ns, host, port, protocol);
+        a.steps().forEach(s -> out.println("  " + s));
+        out.println(switch (a.outcome()) {
+            case VIA_PROXY -> "=> reaches " + host + ":" + port + " through the proxy";
+            case DIRECT -> "=> reaches it directly";
+            case REFUSED_BY_PROXY -> "=> refused by the proxy";
+            case BLOCKED -> "=> refused: " + a.steps().get(a.steps().size() - 1);
+        });
+        if (enforce != null && enforce.namespaces().contains(ns)) {
+            remainingPaths(enforce, dataplane, out);
         }
-        Optional<ProxyPorts.ProxyPort> route = protocol.equals("TCP") ? meshRoute(host, port) : Optional.empty();
-        if (route.isPresent()) {
-            int target = route.get().targetPort();
-            out.println("  mesh: a destination sends it to Service " + ManifestGenerator.NAME + " port " + port
-                    + " -> proxy listener port " + target);
-            NetworkPolicyEvaluator.Verdict np = policies.egress(pod, proxyPeer(), target, "TCP");
-            out.println("  network: " + np.reason());
-            if (!np.allowed()) {
-                out.println("=> refused by the NetworkPolicies (the proxy is out of reach)");
-                return;
-            }
-            Destination.Kind kind = route.get().protocol() == ProxyPorts.Protocol.HTTP ? Destination.Kind.HTTP
-                    : Destination.Kind.SNI;
-            RouteTable.Verdict v = routes.decide((InetAddress) null, kind, host, port);
-            out.println("  proxy: " + v);
-            out.println(v.allowed() ? "=> reaches " + host + ":" + port + " through the proxy"
-                    : "=> refused by the proxy");
-            return;
-        }
-        out.println("  mesh: no destination sends " + host + ":" + port + "/" + protocol + " to the proxy");
-        if (enforce != null && enforce.registryOnly() && enforce.namespaces().contains(ns) && protocol.equals("TCP")
-                && !HostPattern.isIpLiteral(host)) {
-            out.println("  sidecar: Sidecar " + ns + "/mesh-egress-registry-only (REGISTRY_ONLY) passes no unknown host");
-        }
-        InetAddress address = HostPattern.isIpLiteral(host) ? literal(host) : literal(PUBLIC_STAND_IN);
-        if (!HostPattern.isIpLiteral(host)) {
-            out.println("  (" + PUBLIC_STAND_IN + " stands for a public address of " + host + ")");
-        }
-        verdict(policies.egress(pod, new NetworkPolicyEvaluator.Peer(address, null), port, protocol), "directly", out);
     }
 
-    private static void verdict(NetworkPolicyEvaluator.Verdict np, String how, PrintWriter out) {
-        out.println("  network: " + np.reason());
-        out.println(np.allowed() ? "=> reaches it " + how : "=> refused by the NetworkPolicies");
-    }
-
-    /** The proxy as a NetworkPolicy peer: its pods in-cluster, else its first address. */
-    private NetworkPolicyEvaluator.Peer proxyPeer() {
-        List<InetAddress> addresses = cfg.mesh().proxy().addresses();
-        if (addresses.isEmpty()) {
-            return new NetworkPolicyEvaluator.Peer(null, new NetworkPolicyEvaluator.Pod(cfg.mesh().namespace(),
-                    Map.of("app.kubernetes.io/name", ManifestGenerator.NAME)));
+    /** What no object of mesh-egress can close, said so that no one takes the answer for more than it is. */
+    private static void remainingPaths(EgressConfig.Enforce enforce, EgressConfig.Dataplane dataplane,
+                                       PrintWriter out) {
+        out.println("  paths these objects do not close:");
+        out.println("    DNS: the cluster's resolver answers any name and asks the internet for it; queries can "
+                + "carry data out");
+        out.println("    every pod of the cluster is reachable: a pod that forwards (another proxy, a NAT gateway, "
+                + "a pod with egress of its own) is a way around the proxy");
+        if (!enforce.allowCidrs().isEmpty() || !enforce.peers().isEmpty()) {
+            out.println("    allowCidrs and peers are reached directly, and whatever forwards there");
         }
-        return new NetworkPolicyEvaluator.Peer(addresses.get(0), null);
-    }
-
-    private Optional<ProxyPorts.ProxyPort> meshRoute(String host, int port) throws Exception {
-        for (EgressConfig.Destination d : cfg.mesh().destinations()) {
-            boolean matches = d.hosts().stream().anyMatch(p -> p.matches(host));
-            if (matches && (d.http().contains(port) || d.tls().contains(port))) {
-                return ProxyPorts.plan(cfg).stream().filter(p -> p.port() == port).findFirst();
-            }
+        if (dataplane == EgressConfig.Dataplane.SIDECAR && enforce.registryOnly()) {
+            out.println("    a pod without a sidecar (sidecar.istio.io/inject: \"false\") or running as the "
+                    + "sidecar's UID escapes REGISTRY_ONLY; the NetworkPolicies still hold");
+            out.println("    the file cannot know the cluster's Sidecars: Istio's behaviour is undefined with two "
+                    + "Sidecars without workloadSelector in one namespace, so if `kubectl get sidecars -n NS` lists "
+                    + "one, set mesh.enforce.istio: off and give that one outboundTrafficPolicy REGISTRY_ONLY");
         }
-        return Optional.empty();
+        if (dataplane == EgressConfig.Dataplane.AMBIENT) {
+            out.println("    a client that ignores HTTP_PROXY/HTTPS_PROXY is refused, not proxied");
+        }
     }
 
-    private static InetAddress literal(String host) throws UnknownHostException {
-        return InetAddress.getByAddress(NetUtil.createByteArrayFromIpAddressString(host));
+    /** A Service of the cluster that the host names: the API server, or a pod of its namespace. */
+    private static Map<String, NetworkPolicyEvaluator.Peer> services(String host) {
+        String[] labels = host.split("\\.");
+        if (labels.length < 3 || !labels[2].equals("svc")) {
+            return Map.of();
+        }
+        if (labels[0].equals("kubernetes") && labels[1].equals("default")) {
+            return Map.of(host, new NetworkPolicyEvaluator.Peer(null, null, NetworkPolicyEvaluator.Where.API_SERVER));
+        }
+        return Map.of(host, new NetworkPolicyEvaluator.Peer(null, new NetworkPolicyEvaluator.Pod(labels[1], Map.of()),
+                NetworkPolicyEvaluator.Where.POD));
+    }
+
+    private MeshSimulation.ProxyVerdict proxyRule(String host, int port, MeshSimulation.Via via) {
+        Destination.Kind kind = switch (via) {
+            case HTTP -> Destination.Kind.HTTP;
+            case SNI -> Destination.Kind.SNI;
+            case CONNECT -> Destination.Kind.CONNECT;
+        };
+        RouteTable.Verdict v = routes.decide((InetAddress) null, kind, host, port);
+        return new MeshSimulation.ProxyVerdict(v.allowed(), v.toString());
     }
 }

@@ -26,11 +26,16 @@ public enum ConfigSection {
     ADMIN("admin", "listen", "idleTimeout", "maxConnections", "pages"),
     ADMIN_PAGES("admin.pages", "clients"),
     ACCESS_LOG("accessLog", "destination", "format"),
-    MESH("mesh", "namespace", "proxy", "exportTo", "destinations", "enforce", "monitoring"),
+    MESH("mesh", "namespace", "proxy", "exportTo", "destinations", "enforce", "monitoring", "dataplane",
+            "istioVersion", "legacyEndpoints"),
     MESH_PROXY("mesh.proxy", "addresses", "image", "replicas", "maxReplicas", "proxyProtocol"),
     DESTINATION("mesh.destinations[]", "hosts", "http", "tls"),
-    ENFORCE("mesh.enforce", "namespaces", "allowCidrs", "dns", "istio"),
-    ENFORCE_DNS("mesh.enforce.dns", "namespace", "podLabels", "ports");
+    ENFORCE("mesh.enforce", "namespaces", "allowCidrs", "dns", "istio", "cni", "controlPlane", "peers"),
+    ENFORCE_DNS("mesh.enforce.dns", "namespace", "podLabels", "addresses", "ports"),
+    ENFORCE_CONTROL_PLANE("mesh.enforce.controlPlane", "namespace", "podLabels", "addresses", "ports"),
+    ENFORCE_PEER("mesh.enforce.peers[]", "namespace", "podLabels", "addresses", "ports"),
+    /** The mapping form of mesh.monitoring (a word, prometheus-operator or none, is the short form of kind). */
+    MESH_MONITORING("mesh.monitoring", "kind", "namespaces");
 
     private final String path;
     private final List<String> keys;

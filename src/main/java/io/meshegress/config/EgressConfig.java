@@ -257,45 +257,89 @@ public record EgressConfig(
     }
 
     /**
-     * What {@code istio} generates. {@code exportTo} (extension) limits which namespaces see the ServiceEntries
-     * and VirtualServices; empty leaves Istio's default (all).
-     */
-    /**
-     * @param enforce            mesh.enforce, or null: no NetworkPolicy or Sidecar is emitted
-     * @param prometheusOperator mesh.monitoring is prometheus-operator: also a ServiceMonitor and a PrometheusRule
+     * What {@code istio} generates.
+     *
+     * @param exportTo            the namespaces that see the Istio objects; always written out (default {@code *})
+     * @param enforce             mesh.enforce, or null: no NetworkPolicy or Sidecar is emitted
+     * @param prometheusOperator  mesh.monitoring is prometheus-operator: also a ServiceMonitor and a PrometheusRule
+     * @param scraperNamespaces   mesh.monitoring.namespaces: where the scrapers run, the only namespaces whose pods
+     *                            the proxy's NetworkPolicy admits to the admin port
+     * @param dataplane           how the mesh's workloads reach the proxy
+     * @param istioVersion        the mesh's Istio (minor) version, for features that need a newer one
+     * @param legacyEndpoints     also a v1 Endpoints beside the EndpointSlices of an outside proxy
      */
     public record Mesh(String namespace, Proxy proxy, List<String> exportTo, List<Destination> destinations,
-                       Enforce enforce, boolean prometheusOperator) {
+                       Enforce enforce, boolean prometheusOperator, List<String> scraperNamespaces,
+                       Dataplane dataplane, IstioVersion istioVersion, boolean legacyEndpoints) {
         public Mesh {
             exportTo = List.copyOf(exportTo);
             destinations = List.copyOf(destinations);
+            scraperNamespaces = List.copyOf(scraperNamespaces);
+        }
+    }
+
+    /** How workloads reach the proxy: their sidecars route to it, or (ambient) they name it as HTTP_PROXY. */
+    public enum Dataplane { SIDECAR, AMBIENT }
+
+    /** Which semantics the cluster's network policies have beyond the NetworkPolicy API. */
+    public enum Cni {
+        /** Only networking.k8s.io NetworkPolicy (Calico and most others: an ipBlock matches any address). */
+        GENERIC,
+        /** Cilium (and GKE Dataplane V2): ipBlock matches only outside the cluster; the host is an entity. */
+        CILIUM
+    }
+
+    /** An Istio minor version ({@code 1.28}); a patch number in the file is accepted and ignored. */
+    public record IstioVersion(int major, int minor) implements Comparable<IstioVersion> {
+        @Override
+        public int compareTo(IstioVersion o) {
+            return major != o.major ? Integer.compare(major, o.major) : Integer.compare(minor, o.minor);
+        }
+
+        @Override
+        public String toString() {
+            return major + "." + minor;
         }
     }
 
     /**
-     * (Extension) mesh.enforce: the namespaces whose pods may leave only through the proxy.
+     * mesh.enforce: the namespaces whose pods may leave the cluster only through the proxy.
      *
-     * @param allowCidrs   in-cluster ranges they may still reach directly
+     * @param allowCidrs   addresses outside the pod network they may still reach directly (the API server's
+     *                     endpoints, a database outside the cluster)
      * @param registryOnly also a Sidecar per namespace with outboundTrafficPolicy REGISTRY_ONLY
+     * @param controlPlane the mesh's control plane, which sidecars reach for configuration and certificates
+     * @param peers        further peers outside the pod network (a CA, a tracing collector) they may reach
      */
-    public record Enforce(List<String> namespaces, List<Cidr> allowCidrs, Dns dns, boolean registryOnly) {
+    public record Enforce(List<String> namespaces, List<Cidr> allowCidrs, Peer dns, boolean registryOnly, Cni cni,
+                          Peer controlPlane, List<Peer> peers) {
         public Enforce {
             namespaces = List.copyOf(namespaces);
             allowCidrs = List.copyOf(allowCidrs);
+            peers = List.copyOf(peers);
         }
     }
 
-    /** Where the cluster's DNS pods are, which enforced namespaces may still reach directly. */
-    public record Dns(String namespace, Map<String, String> podLabels, List<Integer> ports) {
-        public Dns {
+    /**
+     * A peer the enforced namespaces may reach directly: pods (a namespace and labels) and/or addresses (host-
+     * network pods, NodeLocal DNSCache, something outside the cluster), on these ports (empty: every port).
+     * With no namespace, no pods.
+     */
+    public record Peer(String namespace, Map<String, String> podLabels, List<Cidr> addresses, List<Integer> ports) {
+        public Peer {
             podLabels = Map.copyOf(podLabels);
+            addresses = List.copyOf(addresses);
             ports = List.copyOf(ports);
+        }
+
+        public boolean hasPods() {
+            return namespace != null;
         }
     }
 
     /**
      * Where the proxy runs. With {@code addresses}, outside the cluster at those IPs; without, as an in-cluster
-     * Deployment of {@code image} (extensions: image, replicas, maxReplicas).
+     * Deployment of {@code image} (null when the file names none; in-cluster output then refuses).
      */
     public record Proxy(List<InetAddress> addresses, String image, int replicas, int maxReplicas,
                         String proxyProtocol) {

@@ -33,78 +33,107 @@ public final class ManifestGenerator {
     private final String configText;
     private final String namespace;
     private final List<ProxyPorts.ProxyPort> ports;
+    private final String image;
 
-    private ManifestGenerator(EgressConfig config, String configText, List<ProxyPorts.ProxyPort> ports) {
+    private ManifestGenerator(EgressConfig config, String configText, List<ProxyPorts.ProxyPort> ports,
+                              String image) {
         this.config = config;
+        this.image = image;
         this.configText = configText;
         this.namespace = config.mesh().namespace();
         this.ports = ports;
     }
 
+    /** What the objects are for, which decides what must be right in the file before they are written. */
+    public enum Use {
+        /** For a cluster ({@code istio}): whatever cannot work there is refused with file:line. */
+        APPLY,
+        /**
+         * To validate and explain ({@code check}): an in-cluster proxy's pod requirements are not enforced (the
+         * same file may serve a proxy outside the cluster), a missing image is a placeholder.
+         */
+        DESCRIBE
+    }
+
     /**
-     * All objects, proxy first, then a ServiceEntry and a VirtualService per destination.
+     * All objects for a cluster, proxy first, then a ServiceEntry and a VirtualService per destination.
      *
      * @param configText the file as written, for the in-cluster ConfigMap (comments and all)
      */
     public static List<ObjectNode> generate(EgressConfig config, String configText) throws ConfigException {
-        List<EgressConfig.Destination> destinations = config.mesh().destinations();
-        for (int i = 0; i < destinations.size(); i++) {
-            List<HostPattern> hosts = destinations.get(i).hosts();
-            for (int j = 0; j < hosts.size(); j++) {
-                HostPattern h = hosts.get(j);
-                String key = "mesh.destinations[" + i + "].hosts[" + j + "]";
-                if (h.kind() == HostPattern.Kind.ANY) {
-                    throw config.source().error(key, "\"*\" cannot be a ServiceEntry host (Istio refuses a bare wildcard); "
-                            + "list the domains the mesh should send to the proxy");
-                }
-                if (HostPattern.isIpLiteral(h.value())) {
-                    throw config.source().error(key, "an IP address cannot be a ServiceEntry host here; "
-                            + "route by name");
-                }
-            }
-            if (destinations.get(i).http().isEmpty() && destinations.get(i).tls().isEmpty()) {
-                throw config.source().error("mesh.destinations[" + i + "]", "a destination needs at least one "
-                        + "http or tls port to route");
+        return generate(config, configText, Use.APPLY);
+    }
+
+    public static List<ObjectNode> generate(EgressConfig config, String configText, Use use) throws ConfigException {
+        OutputChecks.check(config);
+        List<ProxyPorts.ProxyPort> ports = ProxyPorts.plan(config);
+        String image = config.mesh().proxy().image();
+        if (config.mesh().proxy().addresses().isEmpty()) {
+            if (use == Use.APPLY) {
+                OutputChecks.inCluster(config);
+            } else if (image == null) {
+                image = "mesh-egress:" + io.meshegress.Version.VERSION;
             }
         }
-        ManifestGenerator g = new ManifestGenerator(config, configText, ProxyPorts.plan(config));
-        return g.all();
+        return new ManifestGenerator(config, configText, ports, image).all();
+    }
+
+    /** What {@code istio} would refuse in this file for an in-cluster proxy, if anything. */
+    public static java.util.Optional<ConfigException> inClusterProblem(EgressConfig config) {
+        if (!config.mesh().proxy().addresses().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        try {
+            OutputChecks.inCluster(config);
+            return java.util.Optional.empty();
+        } catch (ConfigException e) {
+            return java.util.Optional.of(e);
+        }
     }
 
     private List<ObjectNode> all() throws ConfigException {
         List<ObjectNode> out = new ArrayList<>();
-        if (config.mesh().proxy().addresses().isEmpty()) {
-            out.add(configMap());
-            out.add(deployment());
+        EgressConfig.Mesh mesh = config.mesh();
+        boolean ambient = mesh.dataplane() == EgressConfig.Dataplane.AMBIENT;
+        if (mesh.proxy().addresses().isEmpty()) {
+            List<ObjectNode> workload = new InClusterProxy(config, configText, image).all();
+            out.add(workload.get(0));
+            out.add(workload.get(1));
             out.add(service(true));
-            out.add(podDisruptionBudget());
-            out.add(horizontalPodAutoscaler());
+            out.addAll(workload.subList(2, workload.size()));
         } else {
             out.add(service(false));
-            out.add(endpoints());
+            if (mesh.legacyEndpoints()) {
+                out.add(endpoints());
+            }
             out.addAll(endpointSlices());
         }
-        if (!config.mesh().proxy().proxyProtocol().equals(EgressConfig.Proxy.OFF)) {
+        if (!mesh.proxy().proxyProtocol().equals(EgressConfig.Proxy.OFF)) {
             out.add(proxyProtocolRule());
         }
-        Map<String, Integer> used = new HashMap<>();
-        List<EgressConfig.Destination> destinations = config.mesh().destinations();
-        for (int i = 0; i < destinations.size(); i++) {
-            EgressConfig.Destination d = destinations.get(i);
-            String name = ManifestNames.forDestination(d.hosts());
-            Integer before = used.putIfAbsent(name, i);
-            if (before != null) {
-                throw config.source().error("mesh.destinations[" + i + "].hosts", "this destination's objects would be "
-                        + "named \"" + name + "\" like mesh.destinations[" + before + "]'s; merge the two or list "
-                        + "their hosts differently");
+        if (ambient) {
+            out.addAll(ambientEnvironment());
+        } else {
+            Map<String, Integer> used = new HashMap<>();
+            List<EgressConfig.Destination> destinations = mesh.destinations();
+            for (int i = 0; i < destinations.size(); i++) {
+                EgressConfig.Destination d = destinations.get(i);
+                String name = ManifestNames.forDestination(d.hosts());
+                Integer before = used.putIfAbsent(name, i);
+                if (before != null) {
+                    throw config.source().error("mesh.destinations[" + i + "].hosts", "this destination's objects "
+                            + "would be named \"" + name + "\" like mesh.destinations[" + before + "]'s; merge the "
+                            + "two or list their hosts differently");
+                }
+                out.add(serviceEntry(name, d));
+                out.add(virtualService(name, d));
             }
-            out.add(serviceEntry(name, d));
-            out.add(virtualService(name, d));
         }
-        if (config.mesh().enforce() != null) {
-            out.addAll(new EnforcementManifests(config, ports).all());
+        if (mesh.enforce() != null) {
+            out.addAll(mesh.enforce().cni() == EgressConfig.Cni.CILIUM ? new CiliumPolicies(config, ports).all()
+                    : new EnforcementManifests(config, ports).all());
         }
-        if (config.mesh().prometheusOperator()) {
+        if (mesh.prometheusOperator()) {
             out.addAll(new MonitoringManifests(config).all());
         }
         return out;
@@ -117,12 +146,29 @@ public final class ManifestGenerator {
 
     // ---- the proxy ------------------------------------------------------------------------
 
+    /**
+     * The proxy Service. Its {@code networking.istio.io/exportTo} annotation says which namespaces' sidecars see
+     * it, like the exportTo of the routes, so that a mesh whose default is "." still reaches it. With addresses of
+     * both families it is dual-stack (PreferDualStack: single-stack clusters keep their own family).
+     */
     private ObjectNode service(boolean selector) {
         ObjectNode s = object("v1", "Service", NAME);
+        ((ObjectNode) s.get("metadata")).putObject("annotations").put("networking.istio.io/exportTo",
+                String.join(",", config.mesh().exportTo()));
         ObjectNode spec = s.putObject("spec");
         spec.put("type", "ClusterIP");
         if (selector) {
             spec.putObject("selector").put("app.kubernetes.io/name", NAME);
+        }
+        List<InetAddress> addresses = config.mesh().proxy().addresses();
+        boolean v4 = addresses.stream().anyMatch(a -> !(a instanceof Inet6Address));
+        boolean v6 = addresses.stream().anyMatch(a -> a instanceof Inet6Address);
+        if (v4 && v6) {
+            spec.put("ipFamilyPolicy", "PreferDualStack");
+            spec.putArray("ipFamilies").add("IPv4").add("IPv6");
+        } else if (v6) {
+            spec.put("ipFamilyPolicy", "SingleStack");
+            spec.putArray("ipFamilies").add("IPv6");
         }
         ArrayNode ps = spec.putArray("ports");
         for (ProxyPorts.ProxyPort p : ports) {
@@ -132,6 +178,7 @@ public final class ManifestGenerator {
         return s;
     }
 
+    /** The deprecated v1 Endpoints, only with mesh.legacyEndpoints (Istio and kube-proxy read EndpointSlices). */
     private ObjectNode endpoints() {
         ObjectNode e = object("v1", "Endpoints", NAME);
         // The EndpointSlices below are written out; the mirroring controller must not add copies.
@@ -185,92 +232,32 @@ public final class ManifestGenerator {
         return out;
     }
 
-    private ObjectNode configMap() {
-        ObjectNode c = object("v1", "ConfigMap", NAME);
-        c.putObject("data").put(CONFIG_FILE, configText);
-        return c;
-    }
-
-    private ObjectNode deployment() {
-        EgressConfig.Proxy proxy = config.mesh().proxy();
-        ObjectNode d = object("apps/v1", "Deployment", NAME);
-        ObjectNode spec = d.putObject("spec");
-        spec.put("replicas", proxy.replicas());
-        spec.putObject("selector").putObject("matchLabels").put("app.kubernetes.io/name", NAME);
-        ObjectNode template = spec.putObject("template");
-        ObjectNode meta = template.putObject("metadata");
-        meta.putObject("labels").put("app.kubernetes.io/name", NAME).put("sidecar.istio.io/inject", "false");
-        // The proxy is the mesh's exit: a sidecar in front of it would capture its own egress.
-        meta.putObject("annotations").put("sidecar.istio.io/inject", "false");
-        ObjectNode pod = template.putObject("spec");
-        pod.put("terminationGracePeriodSeconds", 45);
-        pod.put("automountServiceAccountToken", false);
-        ObjectNode podSecurity = pod.putObject("securityContext");
-        podSecurity.put("runAsNonRoot", true).put("runAsUser", 10001).put("runAsGroup", 10001);
-        podSecurity.putObject("seccompProfile").put("type", "RuntimeDefault");
-        ObjectNode spread = pod.putArray("topologySpreadConstraints").addObject();
-        spread.put("maxSkew", 1).put("topologyKey", "kubernetes.io/hostname").put("whenUnsatisfiable", "ScheduleAnyway");
-        spread.putObject("labelSelector").putObject("matchLabels").put("app.kubernetes.io/name", NAME);
-        ObjectNode c = pod.putArray("containers").addObject();
-        c.put("name", NAME);
-        c.put("image", proxy.image());
-        ArrayNode args = c.putArray("args");
-        args.add("run").add("-c").add(CONFIG_DIR + "/" + CONFIG_FILE).add("--admin-listen").add(ADMIN_LISTEN);
-        c.putArray("env").addObject().put("name", "JAVA_TOOL_OPTIONS")
-                .put("value", "-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData");
-        ArrayNode containerPorts = c.putArray("ports");
-        if (config.http() != null) {
-            containerPorts.addObject().put("name", "http").put("containerPort", config.http().listen().port())
-                    .put("protocol", "TCP");
+    /**
+     * Ambient: ztunnel applies no VirtualService or Sidecar, so workloads name the proxy themselves. A ConfigMap
+     * of the proxy variables for {@code envFrom}, in every enforced namespace (else in the proxy's), in both
+     * spellings: curl reads only the lower-case http_proxy, other clients the upper case. NO_PROXY keeps cluster
+     * names direct.
+     */
+    private List<ObjectNode> ambientEnvironment() {
+        String url = "http://" + proxyHost() + ":" + ports.get(0).port();
+        String noProxy = ".svc,.cluster.local,localhost,127.0.0.1,::1,kubernetes.default";
+        List<String> namespaces = config.mesh().enforce() == null ? List.of(namespace)
+                : config.mesh().enforce().namespaces();
+        List<ObjectNode> out = new ArrayList<>();
+        for (String ns : namespaces) {
+            ObjectNode c = object("v1", "ConfigMap", AMBIENT_ENV, ns);
+            ObjectNode data = c.putObject("data");
+            for (String name : List.of("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")) {
+                data.put(name, url);
+            }
+            data.put("NO_PROXY", noProxy).put("no_proxy", noProxy);
+            out.add(c);
         }
-        for (EgressConfig.SniListener s : config.sni()) {
-            containerPorts.addObject().put("name", "sni-" + s.listen().port()).put("containerPort", s.listen().port())
-                    .put("protocol", "TCP");
-        }
-        containerPorts.addObject().put("name", "admin").put("containerPort", ADMIN_PORT).put("protocol", "TCP");
-        probe(c.putObject("readinessProbe"), "/readyz", 2, 2);
-        probe(c.putObject("livenessProbe"), "/healthz", 10, 3);
-        ObjectNode resources = c.putObject("resources");
-        resources.putObject("requests").put("cpu", "250m").put("memory", "256Mi");
-        // A memory limit, no CPU limit: throttling a proxy turns load into latency for every caller.
-        resources.putObject("limits").put("memory", "512Mi");
-        ObjectNode security = c.putObject("securityContext");
-        security.put("allowPrivilegeEscalation", false).put("readOnlyRootFilesystem", true);
-        security.putObject("capabilities").putArray("drop").add("ALL");
-        ArrayNode mounts = c.putArray("volumeMounts");
-        // A directory mount (no subPath) so that a ConfigMap update reaches the running proxy.
-        mounts.addObject().put("name", "config").put("mountPath", CONFIG_DIR).put("readOnly", true);
-        mounts.addObject().put("name", "tmp").put("mountPath", "/tmp");
-        ArrayNode volumes = pod.putArray("volumes");
-        volumes.addObject().put("name", "config").putObject("configMap").put("name", NAME);
-        volumes.addObject().put("name", "tmp").putObject("emptyDir");
-        return d;
+        return out;
     }
 
-    private static void probe(ObjectNode probe, String path, int periodSeconds, int failureThreshold) {
-        probe.putObject("httpGet").put("path", path).put("port", "admin");
-        probe.put("periodSeconds", periodSeconds).put("failureThreshold", failureThreshold).put("timeoutSeconds", 2);
-    }
-
-    private ObjectNode podDisruptionBudget() {
-        ObjectNode p = object("policy/v1", "PodDisruptionBudget", NAME);
-        ObjectNode spec = p.putObject("spec");
-        spec.put("minAvailable", 1);
-        spec.putObject("selector").putObject("matchLabels").put("app.kubernetes.io/name", NAME);
-        return p;
-    }
-
-    private ObjectNode horizontalPodAutoscaler() {
-        EgressConfig.Proxy proxy = config.mesh().proxy();
-        ObjectNode h = object("autoscaling/v2", "HorizontalPodAutoscaler", NAME);
-        ObjectNode spec = h.putObject("spec");
-        spec.putObject("scaleTargetRef").put("apiVersion", "apps/v1").put("kind", "Deployment").put("name", NAME);
-        spec.put("minReplicas", proxy.replicas()).put("maxReplicas", proxy.maxReplicas());
-        ObjectNode resource = spec.putArray("metrics").addObject().put("type", "Resource").putObject("resource");
-        resource.put("name", "cpu");
-        resource.putObject("target").put("type", "Utilization").put("averageUtilization", 70);
-        return h;
-    }
+    /** The ambient workloads' proxy variables, for envFrom. */
+    public static final String AMBIENT_ENV = "mesh-egress-proxy-env";
 
     /**
      * The sidecars write a PROXY header (the pod's address and the original destination port) before anything
@@ -334,7 +321,7 @@ public final class ManifestGenerator {
         });
     }
 
-    /** An Istio networking object: its envelope, and a spec that ends with the file's {@code mesh.exportTo}. */
+    /** An Istio networking object: its envelope, and a spec that ends with {@code mesh.exportTo}. */
     private ObjectNode istio(String kind, String name, java.util.function.Consumer<ObjectNode> spec) {
         ObjectNode o = object("networking.istio.io/v1", kind, name);
         ObjectNode s = o.putObject("spec");
@@ -343,11 +330,10 @@ public final class ManifestGenerator {
         return o;
     }
 
+    /** Written out always: a mesh whose default visibility is "." would otherwise hide the routes. */
     private void exportTo(ObjectNode spec) {
-        if (!config.mesh().exportTo().isEmpty()) {
-            ArrayNode a = spec.putArray("exportTo");
-            config.mesh().exportTo().forEach(a::add);
-        }
+        ArrayNode a = spec.putArray("exportTo");
+        config.mesh().exportTo().forEach(a::add);
     }
 
     private static void hosts(ArrayNode array, List<HostPattern> hosts) {

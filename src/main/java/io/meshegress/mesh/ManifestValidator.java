@@ -1,37 +1,25 @@
 package io.meshegress.mesh;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
-import com.networknt.schema.SchemaRegistry;
-import com.networknt.schema.SpecificationVersion;
 import io.meshegress.policy.HostPattern;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Checks generated objects the way a cluster would: against the official schemas (Kubernetes 1.34 JSON
- * schemas, Istio 1.29 CRDs), made strict so that an unknown or misspelt field is an error, plus the rules the
+ * Checks generated objects the way a cluster would: against the official schemas ({@link ShippedSchemas}:
+ * Kubernetes 1.34 JSON schemas, Istio 1.29 CRDs, Cilium's CiliumNetworkPolicy CRD), made strict so that an unknown or misspelt field is an error, plus the rules the
  * API server enforces outside the schemas (CEL validations, name formats, uniqueness) and the cross-object
  * consistency that makes the routes work (every route's port exists on the proxy Service, and so on).
  */
 public final class ManifestValidator {
-    private static final String SCHEMAS = "/io/meshegress/mesh/schemas/";
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern DNS1123_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
     private static final Pattern DNS1035_LABEL = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
     private static final Pattern DNS1123_SUBDOMAIN =
@@ -54,84 +42,12 @@ public final class ManifestValidator {
     }
 
     private static final class Shipped {
-        static final ManifestValidator VALIDATOR = new ManifestValidator(loadSchemas());
+        static final ManifestValidator VALIDATOR = new ManifestValidator(ShippedSchemas.kubernetesAndIstio());
     }
 
-    private static Map<String, Schema> loadSchemas() {
-        SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_4);
-        Map<String, Schema> out = new HashMap<>();
-        String[][] kube = {
-                {"v1/Service", "service-v1.json"}, {"v1/Endpoints", "endpoints-v1.json"},
-                {"v1/ConfigMap", "configmap-v1.json"}, {"apps/v1/Deployment", "deployment-apps-v1.json"},
-                {"discovery.k8s.io/v1/EndpointSlice", "endpointslice-discovery-v1.json"},
-                {"policy/v1/PodDisruptionBudget", "poddisruptionbudget-policy-v1.json"},
-                {"autoscaling/v2/HorizontalPodAutoscaler", "horizontalpodautoscaler-autoscaling-v2.json"},
-                {"networking.k8s.io/v1/NetworkPolicy", "networkpolicy-networking-v1.json"}};
-        for (String[] k : kube) {
-            ObjectNode schema = (ObjectNode) read(k[1], JSON);
-            schema.remove("$schema");
-            out.put(k[0], registry.getSchema(strict(schema)));
-        }
-        // Istio CRDs describe spec (and status); the object's envelope is checked by the rules below.
-        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
-        try (InputStream in = resource("istio-crd-all.gen.yaml");
-             YAMLParser parser = new YAMLFactory().createParser(in)) {
-            for (JsonNode crd : yaml.readValues(parser, JsonNode.class).readAll()) {
-                String group = crd.path("spec").path("group").asText();
-                String kind = crd.path("spec").path("names").path("kind").asText();
-                if (!group.equals("networking.istio.io") || !(kind.equals("ServiceEntry") || kind.equals("VirtualService")
-                        || kind.equals("DestinationRule") || kind.equals("Sidecar"))) {
-                    continue;
-                }
-                for (JsonNode version : crd.path("spec").path("versions")) {
-                    if (version.path("name").asText().equals("v1")) {
-                        ObjectNode spec = (ObjectNode) version.path("schema").path("openAPIV3Schema")
-                                .path("properties").path("spec").deepCopy();
-                        out.put("networking.istio.io/v1/" + kind, registry.getSchema(strict(spec)));
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the Istio CRDs in the jar", e);
-        }
-        return Map.copyOf(out);
-    }
-
-    private static JsonNode read(String name, ObjectMapper mapper) {
-        try (InputStream in = resource(name)) {
-            return mapper.readTree(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read schema " + name + " in the jar", e);
-        }
-    }
-
-    private static InputStream resource(String name) throws IOException {
-        InputStream in = ManifestValidator.class.getResourceAsStream(SCHEMAS + name);
-        if (in == null) {
-            throw new IOException(SCHEMAS + name + " is missing from the jar");
-        }
-        return in;
-    }
-
-    /**
-     * What openapi2jsonschema's --strict does and the API server's pruning amounts to: an object schema that
-     * lists its properties admits no others.
-     */
-    static JsonNode strict(JsonNode schema) {
-        if (schema instanceof ObjectNode) {
-            ObjectNode o = (ObjectNode) schema;
-            if (o.has("properties") && !o.has("additionalProperties")
-                    && !o.path("x-kubernetes-preserve-unknown-fields").asBoolean(false)) {
-                o.put("additionalProperties", false);
-            }
-            Iterator<JsonNode> children = o.elements();
-            while (children.hasNext()) {
-                strict(children.next());
-            }
-        } else if (schema instanceof ArrayNode) {
-            schema.forEach(ManifestValidator::strict);
-        }
-        return schema;
+    /** Cilium's CRD is large and needed only for its policies: read on the first one. */
+    private static final class Cilium {
+        static final Schema NETWORK_POLICY = ShippedSchemas.ciliumNetworkPolicy();
     }
 
     /** Every problem with every object, each as one line that names the object and the field. */
@@ -153,6 +69,9 @@ public final class ManifestValidator {
         String id = kind + " " + name;
         List<String> problems = new ArrayList<>();
         Schema schema = schemas.get(apiVersion + "/" + kind);
+        if (apiVersion.equals("cilium.io/v2") && kind.equals("CiliumNetworkPolicy")) {
+            schema = Cilium.NETWORK_POLICY;
+        }
         if (schema == null && MonitoringChecks.covers(apiVersion)) {
             metadata(o, id, false, problems);
             MonitoringChecks.check(o, id, problems);
@@ -162,7 +81,8 @@ public final class ManifestValidator {
             problems.add(id + ": no schema for " + apiVersion + " " + kind);
             return problems;
         }
-        boolean istio = apiVersion.startsWith("networking.istio.io/");
+        // CRD schemas (Istio's, Cilium's) describe spec; the envelope is checked by the rules below.
+        boolean istio = apiVersion.startsWith("networking.istio.io/") || apiVersion.startsWith("cilium.io/");
         JsonNode instance = istio ? o.path("spec") : o;
         for (Error e : schema.validate(instance)) {
             String where = e.getInstanceLocation().toString().replaceFirst("^\\$", "");
@@ -180,6 +100,7 @@ public final class ManifestValidator {
             case "Deployment" -> deployment(o, id, problems);
             case "ServiceEntry" -> serviceEntry(o, id, problems);
             case "VirtualService" -> virtualService(o, id, problems);
+            case "CiliumNetworkPolicy" -> ciliumRules(o, id, problems);
             default -> { }
         }
         return problems;
@@ -289,11 +210,35 @@ public final class ManifestValidator {
         for (int i = 0; i < tls.size(); i++) {
             JsonNode matches = tls.get(i).path("match");
             for (int j = 0; j < matches.size(); j++) {
+                Set<String> seen = new HashSet<>();
                 for (JsonNode sni : matches.get(j).path("sniHosts")) {
+                    if (!seen.add(sni.asText())) {
+                        problems.add(id + ": /spec/tls/" + i + "/match/" + j + "/sniHosts: \"" + sni.asText()
+                                + "\" is listed twice");
+                    }
                     if (!withinHosts(HostPattern.parse(sni.asText()), hosts)) {
                         problems.add(id + ": /spec/tls/" + i + "/match/" + j + "/sniHosts: \"" + sni.asText()
                                 + "\" is not within the VirtualService's hosts");
                     }
+                }
+            }
+        }
+    }
+
+    /** The CRD's description, which Cilium enforces when it reads a rule: one kind of peer per rule. */
+    private static void ciliumRules(ObjectNode o, String id, List<String> problems) {
+        for (String section : new String[] {"ingress", "egress"}) {
+            JsonNode rules = o.path("spec").path(section);
+            for (int i = 0; i < rules.size(); i++) {
+                List<String> kinds = new ArrayList<>();
+                rules.get(i).fieldNames().forEachRemaining(f -> {
+                    if ((f.startsWith("to") || f.startsWith("from")) && !f.endsWith("Ports")) {
+                        kinds.add(f);
+                    }
+                });
+                if (kinds.size() > 1) {
+                    problems.add(id + ": /spec/" + section + "/" + i + ": " + kinds + " are mutually exclusive in one "
+                            + "rule");
                 }
             }
         }

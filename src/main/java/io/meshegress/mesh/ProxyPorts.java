@@ -29,6 +29,9 @@ public final class ProxyPorts {
 
     /** The Service ports for every destination port, or the first problem as a located config error. */
     public static List<ProxyPort> plan(EgressConfig config) throws ConfigException {
+        if (config.mesh().dataplane() == EgressConfig.Dataplane.AMBIENT) {
+            return ambient(config);
+        }
         boolean headers = !config.mesh().proxy().proxyProtocol().equals(EgressConfig.Proxy.OFF);
         EgressConfig.SniListener headerListener = headers ? headerListener(config) : null;
         Map<Integer, ProxyPort> byPort = new TreeMap<>();
@@ -67,6 +70,23 @@ public final class ProxyPorts {
         List<ProxyPort> ports = new ArrayList<>(byPort.values());
         ports.sort(Comparator.comparing(ProxyPort::protocol).thenComparingInt(ProxyPort::port));
         return List.copyOf(ports);
+    }
+
+    /**
+     * Ambient: ztunnel applies no route, so workloads name the proxy themselves (HTTP_PROXY and HTTPS_PROXY) and
+     * reach its http listener, CONNECT for TLS; the Service has that one port.
+     */
+    private static List<ProxyPort> ambient(EgressConfig config) throws ConfigException {
+        if (config.http() == null) {
+            throw config.source().error("mesh.dataplane", "ambient workloads reach the proxy as HTTP_PROXY and "
+                    + "HTTPS_PROXY, which needs the http listener (http: null turns it off)");
+        }
+        if (!config.mesh().proxy().proxyProtocol().equals(EgressConfig.Proxy.OFF)) {
+            throw config.source().error("mesh.proxy.proxyProtocol", "in ambient mode no sidecar writes a PROXY "
+                    + "header (ztunnel has no such setting); set it off");
+        }
+        int port = config.http().listen().port();
+        return List.of(new ProxyPort("http-proxy", port, port, Protocol.HTTP));
     }
 
     private static EgressConfig.SniListener headerListener(EgressConfig config) throws ConfigException {

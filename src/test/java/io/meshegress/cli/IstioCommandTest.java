@@ -43,12 +43,26 @@ class IstioCommandTest {
         assertThat(r.status()).as(r.err()).isZero();
         try (Stream<Path> files = Files.list(out)) {
             assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly(
-                    "01-service-mesh-egress.yaml", "02-endpoints-mesh-egress.yaml",
-                    "03-endpointslice-mesh-egress-ipv4.yaml", "04-serviceentry-wildcard-qq-com.yaml",
-                    "05-virtualservice-wildcard-qq-com.yaml");
+                    "01-service-mesh-egress.yaml", "02-endpointslice-mesh-egress-ipv4.yaml",
+                    "03-serviceentry-wildcard-qq-com.yaml", "04-virtualservice-wildcard-qq-com.yaml",
+                    "kustomization.yaml");
         }
-        assertThat(Files.readString(out.resolve("04-serviceentry-wildcard-qq-com.yaml")))
+        assertThat(Files.readString(out.resolve("03-serviceentry-wildcard-qq-com.yaml")))
                 .startsWith("---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n");
+        // kubectl's own kustomize builds the directory into exactly the objects istio prints
+        Process p = new ProcessBuilder("/usr/bin/kubectl", "kustomize", out.toString()).redirectErrorStream(false)
+                .start();
+        String built = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(err).isZero();
+        com.fasterxml.jackson.databind.ObjectMapper yaml = new com.fasterxml.jackson.databind.ObjectMapper(
+                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+        List<com.fasterxml.jackson.databind.JsonNode> fromKustomize = yaml.readValues(yaml.getFactory()
+                .createParser(built), com.fasterxml.jackson.databind.JsonNode.class).readAll();
+        List<com.fasterxml.jackson.databind.JsonNode> printed = yaml.readValues(yaml.getFactory()
+                .createParser(run("istio", "-c", file(WRITEUP).toString()).out()),
+                com.fasterxml.jackson.databind.JsonNode.class).readAll();
+        assertThat(fromKustomize).containsExactlyInAnyOrderElementsOf(printed);
     }
 
     @Test
@@ -72,10 +86,59 @@ class IstioCommandTest {
     }
 
     @Test
-    void theEmbeddedDefaultsMakeAnInClusterSet() {
+    void theEmbeddedDefaultsNameNoImageSoAnInClusterSetNeedsAFileThatDoes() throws Exception {
         CliRun r = run("istio");
-        assertThat(r.status()).as(r.err()).isZero();
-        assertThat(r.out()).contains("kind: ConfigMap", "kind: Deployment", "kind: PodDisruptionBudget",
-                "kind: HorizontalPodAutoscaler", "name: wildcard-qq-com");
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).contains("mesh.proxy: an in-cluster proxy (no mesh.proxy.addresses) needs "
+                + "mesh.proxy.image");
+        CliRun named = run("istio", "-c", file("""
+                http: {listen: "0.0.0.0:8080"}
+                sni: [{listen: "0.0.0.0:8443", upstreamPort: 443}]
+                policy: {allow: ["*.qq.com"]}
+                mesh:
+                  proxy: {image: "registry.example.com/mesh-egress:1.0.0"}
+                  destinations: [{hosts: ["*.qq.com"], http: [80], tls: [443]}]
+                """).toString());
+        assertThat(named.status()).as(named.err()).isZero();
+        assertThat(named.out()).contains("kind: ConfigMap", "kind: Deployment", "kind: PodDisruptionBudget",
+                "kind: HorizontalPodAutoscaler", "name: wildcard-qq-com",
+                "image: registry.example.com/mesh-egress:1.0.0");
+    }
+
+    /** In a pod, the Service's targetPort reaches the pod's address: loopback listeners and resolvers cannot work. */
+    @Test
+    void inClusterWhatCannotWorkInAPodIsRefusedWithItsLine() throws Exception {
+        String good = """
+                http: {listen: "0.0.0.0:8080"}
+                sni: [{listen: "0.0.0.0:8443", upstreamPort: 443}]
+                resolver: {servers: ["10.96.0.10"]}
+                policy: {allow: ["*.qq.com"]}
+                mesh:
+                  proxy: {image: "registry.example.com/mesh-egress:1.0.0"}
+                  destinations: [{hosts: ["*.qq.com"], http: [80], tls: [443]}]
+                """;
+        assertThat(run("istio", "-c", file(good).toString()).status()).isZero();
+        String[][] cases = {
+                {"http: {listen: \"0.0.0.0:8080\"}", "http: {listen: \"127.0.0.1:8080\"}",
+                        ":1:16: http.listen: 127.0.0.1:8080 cannot be bound inside the proxy's pod"},
+                {"sni: [{listen: \"0.0.0.0:8443\"", "sni: [{listen: \"127.0.0.1:8443\"",
+                        ":2:16: sni[0].listen: 127.0.0.1:8443 cannot be bound inside the proxy's pod"},
+                {"\"10.96.0.10\"", "\"127.0.0.53\"",
+                        ":3:22: resolver.servers[0]: inside the proxy's pod no resolver listens on loopback"},
+                {"  proxy: {image: \"registry.example.com/mesh-egress:1.0.0\"}\n", "",
+                        ":6:3: mesh: an in-cluster proxy (no mesh.proxy.addresses) needs mesh.proxy.image"},
+                {"policy:", "accessLog: {destination: /var/log/mesh-egress/access.log}\npolicy:",
+                        ":4:26: accessLog.destination: the proxy's container has a read-only root filesystem"}};
+        for (String[] c : cases) {
+            Path f = file(good.replace(c[0], c[1]));
+            CliRun r = run("istio", "-c", f.toString());
+            assertThat(r.status()).as(c[1]).isEqualTo(2);
+            assertThat(r.err()).as(c[1]).startsWith(f + c[2]);
+            assertThat(r.err().strip()).as("one line").doesNotContain("\n");
+            // check explains the same file and says what istio would refuse, without failing a VM's unit
+            CliRun check = run("check", "-c", f.toString());
+            assertThat(check.status()).as(check.err()).isZero();
+            assertThat(check.out()).contains("warning: `istio` refuses this file for an in-cluster proxy: " + f + c[2]);
+        }
     }
 }

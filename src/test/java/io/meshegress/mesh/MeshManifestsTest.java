@@ -44,18 +44,15 @@ class MeshManifestsTest {
     void theWriteUpsCaseRoutesAsItIntends() throws Exception {
         List<ObjectNode> objects = generate(WRITEUP);
         assertThat(objects).extracting(o -> o.path("kind").asText()).containsExactly(
-                "Service", "Endpoints", "EndpointSlice", "ServiceEntry", "VirtualService");
+                "Service", "EndpointSlice", "ServiceEntry", "VirtualService");
         JsonNode service = find(objects, "Service", "mesh-egress");
         assertThat(service.path("spec").has("selector")).isFalse();
+        assertThat(service.path("spec").has("ipFamilyPolicy")).as("one family: the cluster's default").isFalse();
+        assertThat(service.path("metadata").path("annotations").path("networking.istio.io/exportTo").asText())
+                .isEqualTo("*");
         assertThat(service.path("spec").path("ports").toString()).isEqualTo(
                 "[{\"name\":\"http-80\",\"port\":80,\"targetPort\":8080,\"protocol\":\"TCP\"},"
                         + "{\"name\":\"tls-443\",\"port\":443,\"targetPort\":8443,\"protocol\":\"TCP\"}]");
-        JsonNode endpoints = find(objects, "Endpoints", "mesh-egress");
-        assertThat(endpoints.path("subsets").toString()).isEqualTo("[{\"addresses\":[{\"ip\":\"10.0.0.1\"}],"
-                + "\"ports\":[{\"name\":\"http-80\",\"port\":8080,\"protocol\":\"TCP\"},"
-                + "{\"name\":\"tls-443\",\"port\":8443,\"protocol\":\"TCP\"}]}]");
-        assertThat(endpoints.path("metadata").path("labels").path("endpointslice.kubernetes.io/skip-mirror").asText())
-                .isEqualTo("true");
         JsonNode slice = find(objects, "EndpointSlice", "mesh-egress-ipv4");
         assertThat(slice.path("metadata").path("labels").path("kubernetes.io/service-name").asText()).isEqualTo("mesh-egress");
         JsonNode se = find(objects, "ServiceEntry", "wildcard-qq-com").path("spec");
@@ -71,6 +68,32 @@ class MeshManifestsTest {
                 .isEqualTo("{\"host\":\"mesh-egress.default.svc.cluster.local\",\"port\":{\"number\":80}}");
         assertThat(vs.path("tls").get(0).path("match").toString())
                 .isEqualTo("[{\"port\":443,\"sniHosts\":[\"*.qq.com\"]}]");
+        assertThat(se.path("exportTo").toString()).isEqualTo("[\"*\"]");
+        assertThat(vs.path("exportTo").toString()).isEqualTo("[\"*\"]");
+    }
+
+    @Test
+    void legacyEndpointsAddTheV1ObjectBesideTheSlices() throws Exception {
+        List<ObjectNode> objects = generate(WRITEUP.replace("mesh:\n", "mesh:\n  legacyEndpoints: true\n"));
+        JsonNode endpoints = find(objects, "Endpoints", "mesh-egress");
+        assertThat(endpoints.path("subsets").toString()).isEqualTo("[{\"addresses\":[{\"ip\":\"10.0.0.1\"}],"
+                + "\"ports\":[{\"name\":\"http-80\",\"port\":8080,\"protocol\":\"TCP\"},"
+                + "{\"name\":\"tls-443\",\"port\":8443,\"protocol\":\"TCP\"}]}]");
+        assertThat(endpoints.path("metadata").path("labels").path("endpointslice.kubernetes.io/skip-mirror").asText())
+                .isEqualTo("true");
+        assertThat(objects).anyMatch(o -> o.path("kind").asText().equals("EndpointSlice"));
+    }
+
+    @Test
+    void addressesOfBothFamiliesMakeADualStackServiceWithASlicePerFamily() throws Exception {
+        List<ObjectNode> objects = generate(WRITEUP.replace("\"10.0.0.1\"", "\"10.0.0.1\", \"fd00::1\""));
+        JsonNode spec = find(objects, "Service", "mesh-egress").path("spec");
+        assertThat(spec.path("ipFamilyPolicy").asText()).isEqualTo("PreferDualStack");
+        assertThat(spec.path("ipFamilies").toString()).isEqualTo("[\"IPv4\",\"IPv6\"]");
+        assertThat(find(objects, "EndpointSlice", "mesh-egress-ipv4").path("addressType").asText()).isEqualTo("IPv4");
+        assertThat(find(objects, "EndpointSlice", "mesh-egress-ipv6").path("addressType").asText()).isEqualTo("IPv6");
+        JsonNode v6only = find(generate(WRITEUP.replace("\"10.0.0.1\"", "\"fd00::1\"")), "Service", "mesh-egress");
+        assertThat(v6only.path("spec").path("ipFamilies").toString()).isEqualTo("[\"IPv6\"]");
     }
 
     @Test
@@ -147,7 +170,6 @@ class MeshManifestsTest {
         assertThat(targetPort(ports, 443)).isEqualTo(8443);
         assertThat(targetPort(ports, 9443)).isEqualTo(9443);
         assertThat(targetPort(ports, 80)).isEqualTo(8080);
-        assertThat(find(objects, "Endpoints", "mesh-egress").path("subsets").get(0).path("addresses")).hasSize(3);
         assertThat(find(objects, "EndpointSlice", "mesh-egress-ipv4").path("endpoints")).hasSize(2);
         assertThat(find(objects, "EndpointSlice", "mesh-egress-ipv6").path("endpoints")).hasSize(1);
         assertThat(find(objects, "ServiceEntry", "api-github-com").path("spec").path("ports")).hasSize(2);

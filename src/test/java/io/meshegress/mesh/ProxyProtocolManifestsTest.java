@@ -79,4 +79,16 @@ class ProxyProtocolManifestsTest {
                 """)).isInstanceOf(ConfigException.class).hasMessageContaining("every TLS port then goes to one sni "
                 + "listener that takes the port from the PROXY header");
     }
+
+    /** Before Istio 1.23 a DestinationRule with tls mode DISABLE got no PROXY-protocol transport socket. */
+    @Test
+    void anIstioOlderThanOneTwentyThreeIsRefusedWithTheLineOfItsVersion() throws Exception {
+        String example = Files.readString(Path.of("examples/proxy-protocol.yaml"));
+        assertThatThrownBy(() -> MeshManifestsTest.generate(example.replace("istioVersion: \"1.28\"",
+                "istioVersion: \"1.22\""))).isInstanceOf(ConfigException.class).hasMessageStartingWith("t.yaml:18:17: "
+                + "mesh.istioVersion: Istio 1.22's sidecars send no PROXY header when a DestinationRule's tls mode is "
+                + "DISABLE (fixed in Istio 1.23)");
+        assertThat(MeshManifestsTest.generate(example.replace("istioVersion: \"1.28\"", "istioVersion: \"1.23\"")))
+                .anyMatch(o -> o.path("kind").asText().equals("DestinationRule"));
+    }
 }
