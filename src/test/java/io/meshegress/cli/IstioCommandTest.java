@@ -135,6 +135,9 @@ class IstioCommandTest {
             assertThat(r.status()).as(c[1]).isEqualTo(2);
             assertThat(r.err()).as(c[1]).startsWith(f + c[2]);
             assertThat(r.err().strip()).as("one line").doesNotContain("\n");
+            if (c[1].startsWith("accessLog")) {
+                continue; // check itself refuses a log it cannot open, for any file
+            }
             // check explains the same file and says what istio would refuse, without failing a VM's unit
             CliRun check = run("check", "-c", f.toString());
             assertThat(check.status()).as(check.err()).isZero();

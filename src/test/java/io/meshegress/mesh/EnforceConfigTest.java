@@ -27,7 +27,7 @@ class EnforceConfigTest {
         assertThat(e.controlPlane()).isEqualTo(new EgressConfig.Peer("istio-system", java.util.Map.of("app", "istiod"),
                 java.util.List.of(), java.util.List.of(15012)));
         assertThat(e.peers()).isEmpty();
-        EgressConfig.Mesh m = ConfigLoader.parse("e.yaml", "").mesh();
+        EgressConfig.Mesh m = ConfigLoader.embeddedDefault().mesh();
         assertThat(m.exportTo()).containsExactly("*");
         assertThat(m.dataplane()).isEqualTo(EgressConfig.Dataplane.SIDECAR);
         assertThat(m.istioVersion()).hasToString("1.29");
@@ -37,7 +37,7 @@ class EnforceConfigTest {
 
     @Test
     void theNewKeysReadAsWritten() throws Exception {
-        EgressConfig.Mesh m = ConfigLoader.parse("e.yaml", """
+        EgressConfig.Mesh m = io.meshegress.testing.Configs.parseWithDefaultListeners("e.yaml", """
                 mesh:
                   dataplane: ambient
                   istioVersion: "1.22.3"

@@ -26,12 +26,8 @@ class MonitoringManifestsTest {
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     static List<ObjectNode> manifests(String yaml) throws ConfigException {
-<<<<<<< HEAD
         String file = Configs.withDefaultListeners(yaml);
-        return ManifestGenerator.generate(ConfigLoader.parse("m.yaml", file), file);
-=======
-        return ManifestGenerator.generate(ConfigLoader.parse("m.yaml", yaml), yaml, ManifestGenerator.Use.DESCRIBE);
->>>>>>> a243c60 (mesh.enforce holds in real clusters: the proxy admits every namespace that sees its routes, the Sidecar imports */* (REGISTRY_ONLY stays), cluster peers by selector (every pod), DNS and control plane as peers (mesh.enforce.dns.addresses for NodeLocal DNSCache, mesh.enforce.controlPlane, mesh.enforce.peers), mesh.enforce.cni: cilium writes CiliumNetworkPolicies (host, kube-apiserver entities) validated against Cilium's CRD; the admin port only from mesh.monitoring.namespaces)
+        return ManifestGenerator.generate(ConfigLoader.parse("m.yaml", file), file, ManifestGenerator.Use.DESCRIBE);
     }
 
     static ObjectNode find(List<ObjectNode> objects, String kind, String name) {
