@@ -113,7 +113,7 @@ public final class ClientHelloReader {
             }
             int messageEnd = 4 + in.getUnsignedMedium(from + 1);
             if (messageEnd <= length) {
-                return ClientHelloBody.parse(in, from + 4, from + messageEnd);
+                return messageEnd < length ? afterHello() : ClientHelloBody.parse(in, from + 4, from + messageEnd);
             }
         }
         if (assembled == null) {
@@ -134,7 +134,27 @@ public final class ClientHelloReader {
             return v;
         }
         int messageEnd = 4 + message.getUnsignedMedium(1);
-        return assembledLength >= messageEnd ? ClientHelloBody.parse(message, 4, messageEnd) : HelloVerdict.INCOMPLETE;
+        if (assembledLength < messageEnd) {
+            return HelloVerdict.INCOMPLETE;
+        }
+        return assembledLength > messageEnd ? afterHello() : ClientHelloBody.parse(message, 4, messageEnd);
+    }
+
+    /**
+     * Handshake bytes after the ClientHello in its last record. A client has nothing to send behind its
+     * ClientHello before the server answers; a second ClientHello there would be read by a server after a
+     * HelloRetryRequest (the JDK's server engine matches its server_name again), unseen by this check.
+     */
+    private static HelloVerdict afterHello() {
+        return new HelloVerdict.Unreadable("handshake bytes after the ClientHello in its record");
+    }
+
+    /**
+     * How many bytes, from the first, the records read so far span: after a verdict on a ClientHello, exactly the
+     * records that carried it (0 when the verdict came from the first bytes alone).
+     */
+    public int consumed() {
+        return next;
     }
 
     /** Checks on what has come of a record still arriving: its message header, once there is one. */

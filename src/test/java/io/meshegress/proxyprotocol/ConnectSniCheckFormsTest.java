@@ -93,7 +93,7 @@ class ConnectSniCheckFormsTest {
     private Answer tunnel(ProxyUnderTest proxy, String address, byte[] tls) throws Exception {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(address, 8080), 5000);
-            s.setSoTimeout(5000);
+            s.setSoTimeout(15_000); // a loaded machine may take seconds to connect upstream and answer
             s.getOutputStream().write("CONNECT a.qq.test:10443 HTTP/1.1\r\nHost: a.qq.test:10443\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII));
             InputStream in = s.getInputStream();

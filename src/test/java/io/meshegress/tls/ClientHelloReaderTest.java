@@ -103,6 +103,18 @@ class ClientHelloReaderTest {
     }
 
     @Test
+    void handshakeBytesBehindTheHelloInItsRecordAreRefused() {
+        // A second ClientHello coalesced behind the first: the JDK's server reads its name after a
+        // HelloRetryRequest, so it must not ride along unseen.
+        byte[] two = record(concat(message, message));
+        assertThat(whole(two)).isEqualTo(new HelloVerdict.Unreadable("handshake bytes after the ClientHello in its record"));
+        ClientHelloReader r = new ClientHelloReader();
+        byte[] twoRecords = concat(hello, hello);
+        assertThat(r.read(Unpooled.wrappedBuffer(twoRecords))).isEqualTo(new HelloVerdict.Named("b.qq.test", false));
+        assertThat(r.consumed()).isEqualTo(hello.length);
+    }
+
+    @Test
     void boundsAreEnforcedBeforeTheBytesArrive() {
         byte[] big = {22, 3, 1, 0x40, 0x00, 1, 0x01, 0x00, 0x01};
         assertThat(byteByByte(big)).isEqualTo(new HelloVerdict.Unreadable("ClientHello larger than 65536 bytes (65537)"));
