@@ -204,6 +204,32 @@ class EnforcementModelTest {
         }
     }
 
+    /**
+     * Without the Sidecar (mesh.enforce.istio: off, what the docs advise when a namespace has a Sidecar of its
+     * own or the mesh exports Services to "."), ALLOW_ANY passes every unknown host through and the
+     * NetworkPolicies alone decide: the same answers as with the Sidecar in a mesh that exports to every
+     * namespace, whatever the mesh's default visibility.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modes")
+    void withoutTheSidecarTheNetworkPoliciesAloneGiveTheSameAnswers(Mode mode) throws Exception {
+        if (mode.dataplane() != EgressConfig.Dataplane.SIDECAR) {
+            return; // ambient has no Sidecar either way
+        }
+        String yaml = mode.config().replace("    allowCidrs:", "    istio: \"off\"\n    allowCidrs:");
+        EgressConfig config = ConfigLoader.parse("cluster.yaml", yaml);
+        List<ObjectNode> objects = ManifestGenerator.generate(config, yaml);
+        assertThat(objects).noneMatch(o -> o.path("kind").asText().equals("Sidecar"));
+        MeshSimulation sim = new MeshSimulation(objects, mode.cluster(), proxyRules(config));
+        for (String[] row : TABLE) {
+            MeshSimulation.Answer a = sim.trace(row[0], row[1], Integer.parseInt(row[2]), row[3]);
+            Mode withEveryNamespace = new Mode(mode.cni(), mode.dns(), Visibility.ALL, mode.dataplane(),
+                    mode.inCluster());
+            assertThat(a.outcome()).as(String.join(" ", row) + " " + a.steps())
+                    .isEqualTo(expected(row, withEveryNamespace));
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("modes")
     void theProxysAdminPortServesTheNodeAndTheMonitoringNamespaceOnly(Mode mode) throws Exception {
