@@ -84,8 +84,9 @@ public final class ConfigLoader extends YamlValueReader {
         List<EgressConfig.SniListener> sni = sniListeners(root);
         EgressConfig.Resolver resolver = resolver(root.mappingOrEmpty("resolver"));
         EgressConfig.Timeouts timeouts = timeouts(root.mappingOrEmpty("timeouts"));
-        EgressConfig.Policy policy = new PolicyReader(file, http == null ? List.of() : http.connectPorts())
-                .policy(root.mappingOrEmpty("policy"));
+        EgressConfig.Identity identity = identity(root.mappingOrEmpty("identity"));
+        EgressConfig.Policy policy = new PolicyReader(file, http == null ? List.of() : http.connectPorts(),
+                identity.kubernetes() != null).policy(root.mappingOrEmpty("policy"));
         EgressConfig.Limits limits = limits(root.mappingOrEmpty("limits"));
         EgressConfig.Admin admin = admin(root);
         EgressConfig.AccessLogConfig accessLog = accessLog(root.mappingOrEmpty("accessLog"));
@@ -102,7 +103,21 @@ public final class ConfigLoader extends YamlValueReader {
         TransportChoice transport = !root.has("transport") ? TransportChoice.AUTO
                 : TransportChoice.named(word(root.get("transport"), "auto", "io_uring", "epoll", "nio")).orElseThrow();
         return new EgressConfig(new ConfigSource(file, positions), http, sni, resolver, timeouts, policy, limits, admin,
-                accessLog, mesh, transport);
+                accessLog, mesh, transport, identity);
+    }
+
+    /** {@code identity}: absent, or {@code kubernetes: {}} for the in-cluster watch with its defaults. */
+    private EgressConfig.Identity identity(YamlNode node) throws ConfigException {
+        Fields f = fields(node, ConfigSection.IDENTITY);
+        if (!f.has("kubernetes")) {
+            return EgressConfig.Identity.NONE;
+        }
+        Fields k = fields(f.mappingOrEmpty("kubernetes"), ConfigSection.IDENTITY_KUBERNETES);
+        String kubeconfig = k.has("kubeconfig") ? string(k.get("kubeconfig")) : "";
+        EgressConfig.UnknownClient unknown = !k.has("unknownClient") ? EgressConfig.UnknownClient.DEFAULT
+                : EgressConfig.UnknownClient.valueOf(word(k.get("unknownClient"), "default", "refuse")
+                        .toUpperCase(java.util.Locale.ROOT));
+        return new EgressConfig.Identity(new EgressConfig.Kubernetes(kubeconfig, unknown));
     }
 
     private static void collectPositions(YamlNode node, Map<String, YamlNode.Position> out) {

@@ -12,7 +12,7 @@ import java.util.TreeSet;
  */
 public enum ConfigSection {
     ROOT("", "http", "sni", "resolver", "timeouts", "policy", "limits", "admin", "accessLog", "mesh",
-            "transport"),
+            "transport", "identity"),
     HTTP("http", "listen", "connectPorts", "xForwardedFor", "proxyProtocol", "trustedSources", "connectSniCheck",
             "echPolicy", "forwardTraceHeaders", "stripHeaders"),
     SNI_LISTENER("sni[]", "listen", "upstreamPort", "proxyProtocol", "trustedSources"),
@@ -20,8 +20,11 @@ public enum ConfigSection {
     TIMEOUTS("timeouts", "connect", "handshake", "idle", "drain", "response"),
     POLICY("policy", "allow", "deny", "denyNetworks", "clients", "mode", "roles"),
     ALLOW_ENTRY("policy.allow[]", "host", "ports"),
-    ROLE("policy.roles[]", "name", "clients", "allow", "deny", "mode", "connectPorts"),
+    ROLE("policy.roles[]", "name", "clients", "workloads", "allow", "deny", "mode", "connectPorts"),
     ROLE_ALLOW_ENTRY("policy.roles[].allow[]", "host", "ports"),
+    WORKLOAD("policy.roles[].workloads[]", "namespace", "namespaceSelector", "serviceAccount", "podSelector"),
+    IDENTITY("identity", "kubernetes"),
+    IDENTITY_KUBERNETES("identity.kubernetes", "kubeconfig", "unknownClient"),
     LIMITS("limits", "connections", "connectionsPerClient"),
     ADMIN("admin", "listen", "idleTimeout", "maxConnections", "pages"),
     ADMIN_PAGES("admin.pages", "clients"),

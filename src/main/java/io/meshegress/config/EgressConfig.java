@@ -27,7 +27,8 @@ public record EgressConfig(
         Admin admin,
         AccessLogConfig accessLog,
         Mesh mesh,
-        TransportChoice transport) {
+        TransportChoice transport,
+        Identity identity) {
 
     public EgressConfig {
         sni = List.copyOf(sni);
@@ -67,8 +68,8 @@ public record EgressConfig(
         List<io.meshegress.policy.Role> roles = new java.util.ArrayList<>();
         for (int i = 0; i < policy.roles().size(); i++) {
             Role r = policy.roles().get(i);
-            roles.add(io.meshegress.policy.Role.named(i, r.name(), r.clients(), r.allow(), r.deny(), r.mode(),
-                    r.connectPorts()));
+            roles.add(io.meshegress.policy.Role.named(i, r.name(), r.clients(), r.workloads(), r.allow(), r.deny(),
+                    r.mode(), r.connectPorts()));
         }
         return new EgressPolicy(policy.deny(), policy.denyNetworks(), policy.clients(),
                 io.meshegress.policy.Role.byDefault(policy.allow(), rules, policy.mode()), roles);
@@ -77,7 +78,7 @@ public record EgressConfig(
     /** The same config with another admin listener (what {@code run --admin-listen} does). */
     public EgressConfig withAdmin(Admin newAdmin) {
         return new EgressConfig(source, http, sni, resolver, timeouts, policy, limits, newAdmin, accessLog, mesh,
-                transport);
+                transport, identity);
     }
 
     /**
@@ -208,14 +209,35 @@ public record EgressConfig(
      *
      * @param connectPorts narrower CONNECT ports than http.connectPorts, or null for those
      */
-    public record Role(String name, List<Cidr> clients, List<AllowEntry> allow, List<HostPattern> deny,
-                       PolicyMode mode, List<Integer> connectPorts) {
+    public record Role(String name, List<Cidr> clients, List<io.meshegress.policy.WorkloadSelector> workloads,
+                       List<AllowEntry> allow, List<HostPattern> deny, PolicyMode mode, List<Integer> connectPorts) {
         public Role {
             clients = List.copyOf(clients);
+            workloads = List.copyOf(workloads);
             allow = List.copyOf(allow);
             deny = List.copyOf(deny);
             connectPorts = connectPorts == null ? null : List.copyOf(connectPorts);
         }
+    }
+
+    /**
+     * {@code identity}: where client identities come from beside their addresses.
+     *
+     * @param kubernetes the cluster's pods, or null: roles select by address only
+     */
+    public record Identity(Kubernetes kubernetes) {
+        public static final Identity NONE = new Identity(null);
+    }
+
+    /** What an address that is no pod of the cluster (and in no role's clients) gets. */
+    public enum UnknownClient { DEFAULT, REFUSE }
+
+    /**
+     * {@code identity.kubernetes}: the watch of pods and namespaces that names clients by workload.
+     *
+     * @param kubeconfig a kubeconfig file, or "" for the pod's own service account (in the cluster)
+     */
+    public record Kubernetes(String kubeconfig, UnknownClient unknownClient) {
     }
 
     /** (Extension) how many client connections the listeners hold open at once, overall and per client address. */

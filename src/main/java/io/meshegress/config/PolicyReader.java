@@ -18,11 +18,16 @@ import java.util.Map;
  */
 final class PolicyReader extends YamlValueReader {
     private final List<Integer> listenerConnectPorts;
+    private final boolean workloadsKnown;
 
-    /** @param listenerConnectPorts http.connectPorts, which a role may narrow but not widen */
-    PolicyReader(String file, List<Integer> listenerConnectPorts) {
+    /**
+     * @param listenerConnectPorts http.connectPorts, which a role may narrow but not widen
+     * @param workloadsKnown       identity.kubernetes is set, so roles may select workloads
+     */
+    PolicyReader(String file, List<Integer> listenerConnectPorts, boolean workloadsKnown) {
         super(file);
         this.listenerConnectPorts = listenerConnectPorts;
+        this.workloadsKnown = workloadsKnown;
     }
 
     EgressConfig.Policy policy(YamlNode node) throws ConfigException {
@@ -75,11 +80,21 @@ final class PolicyReader extends YamlValueReader {
             throw at(r.get("name"), "role " + Quote.shortly(name) + " is already defined at line "
                     + first.position().line());
         }
-        if (!r.has("clients")) {
-            throw at(n, "role " + name + " needs clients (CIDRs or addresses, e.g. clients: [\"10.1.0.0/16\"])");
+        List<io.meshegress.policy.WorkloadSelector> workloads = List.of();
+        if (r.has("workloads")) {
+            if (!workloadsKnown) {
+                throw at(r.get("workloads"), "role " + name + " selects workloads, but no identity.kubernetes "
+                        + "names the pods (add identity: {kubernetes: {}} in the cluster, or kubernetes: "
+                        + "{kubeconfig: FILE} outside it)");
+            }
+            workloads = new WorkloadReader(file).workloads(r.get("workloads"));
         }
-        List<YamlNode> clientNodes = sequence(r.get("clients"));
-        if (clientNodes.isEmpty()) {
+        if (!r.has("clients") && workloads.isEmpty()) {
+            throw at(n, "role " + name + " needs clients (CIDRs or addresses, e.g. clients: [\"10.1.0.0/16\"]) "
+                    + "or workloads (e.g. workloads: [{namespace: payments}])");
+        }
+        List<YamlNode> clientNodes = r.has("clients") ? sequence(r.get("clients")) : List.of();
+        if (r.has("clients") && clientNodes.isEmpty()) {
             throw at(r.get("clients"), "role " + name + " needs at least one client CIDR or address");
         }
         List<Cidr> clients = new ArrayList<>();
@@ -110,7 +125,7 @@ final class PolicyReader extends YamlValueReader {
                 }
             }
         }
-        return new EgressConfig.Role(name, clients, allow, deny, mode, connectPorts);
+        return new EgressConfig.Role(name, clients, workloads, allow, deny, mode, connectPorts);
     }
 
     /** A host pattern (any port), or {@code {host: PATTERN, ports: [P, ...]}} (the name on those ports only). */

@@ -64,13 +64,19 @@ public final class EgressPolicy {
         return Decision.refuse("policy.clients (client " + client.getHostAddress() + " is in none of them)");
     }
 
-    /** The role of a client: the first named role whose clients hold it, else the default role. */
+    /** The role of a client known by its address only: {@link #role(InetAddress, Workload)} with no workload. */
     public Role role(InetAddress client) {
-        if (client != null) {
-            for (Role r : roles) {
-                if (r.holding(client).isPresent()) {
-                    return r;
-                }
+        return role(client, null);
+    }
+
+    /**
+     * The role of a client: the first named role whose clients hold its address or whose workloads select its
+     * workload (null: the address is no known pod), else the default role.
+     */
+    public Role role(InetAddress client, Workload workload) {
+        for (Role r : roles) {
+            if ((client != null && r.holding(client).isPresent()) || r.selecting(workload) >= 0) {
+                return r;
             }
         }
         return defaultRole;
@@ -78,9 +84,30 @@ public final class EgressPolicy {
 
     /** Why {@code client} has the role it has, in the config's words. */
     public String roleReason(InetAddress client) {
-        Role r = role(client);
-        return r == defaultRole ? "no policy.roles entry holds it"
-                : r.path() + ".clients \"" + r.holding(client).orElseThrow() + "\"";
+        return roleReason(client, null);
+    }
+
+    /** Why a client at this address, with this workload (or null), has the role it has, in the config's words. */
+    public String roleReason(InetAddress client, Workload workload) {
+        Role r = role(client, workload);
+        if (r == defaultRole) {
+            return "no policy.roles entry holds it";
+        }
+        if (client != null && r.holding(client).isPresent()) {
+            return r.path() + ".clients \"" + r.holding(client).orElseThrow() + "\"";
+        }
+        return r.path() + ".workloads[" + r.selecting(workload) + "] (pod " + workload + ", service account "
+                + workload.serviceAccount() + ")";
+    }
+
+    /** Whether some named role holds this address by its clients (a client that needs no pod to have a role). */
+    public boolean holdsByAddress(InetAddress client) {
+        for (Role r : roles) {
+            if (r.holding(client).isPresent()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public Role defaultRole() {

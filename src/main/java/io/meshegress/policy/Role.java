@@ -24,17 +24,19 @@ public final class Role {
     private final String name;
     private final String path;
     private final List<Cidr> clients;
+    private final List<WorkloadSelector> workloads;
     private final HostMatcher<AllowRule> allow = new HostMatcher<>();
     private final HostMatcher<String> deny = new HostMatcher<>();
     private final PolicyMode mode;
     private final List<Integer> connectPorts;
 
-    private Role(String name, String path, List<Cidr> clients, PolicyMode mode, List<Integer> connectPorts,
-                 List<AllowEntry> allowPatterns, List<HostPattern> denyPatterns,
+    private Role(String name, String path, List<Cidr> clients, List<WorkloadSelector> workloads, PolicyMode mode,
+                 List<Integer> connectPorts, List<AllowEntry> allowPatterns, List<HostPattern> denyPatterns,
                  List<EgressPolicy.DestinationRule> destinations) {
         this.name = name;
         this.path = path;
         this.clients = List.copyOf(clients);
+        this.workloads = List.copyOf(workloads);
         this.mode = mode;
         this.connectPorts = connectPorts == null ? null : List.copyOf(connectPorts);
         for (int i = 0; i < allowPatterns.size(); i++) {
@@ -59,7 +61,7 @@ public final class Role {
      */
     public static Role byDefault(List<AllowEntry> allow, List<EgressPolicy.DestinationRule> destinations,
                                  PolicyMode mode) {
-        return new Role(DEFAULT, "policy", List.of(), mode, null, allow, List.of(), destinations);
+        return new Role(DEFAULT, "policy", List.of(), List.of(), mode, null, allow, List.of(), destinations);
     }
 
     /**
@@ -70,7 +72,14 @@ public final class Role {
      */
     public static Role named(int index, String name, List<Cidr> clients, List<AllowEntry> allow,
                              List<HostPattern> deny, PolicyMode mode, List<Integer> connectPorts) {
-        return new Role(name, "policy.roles[" + index + "]", clients, mode, connectPorts, allow, deny,
+        return named(index, name, clients, List.of(), allow, deny, mode, connectPorts);
+    }
+
+    /** {@link #named(int, String, List, List, List, PolicyMode, List)} with the workloads it selects too. */
+    public static Role named(int index, String name, List<Cidr> clients, List<WorkloadSelector> workloads,
+                             List<AllowEntry> allow, List<HostPattern> deny, PolicyMode mode,
+                             List<Integer> connectPorts) {
+        return new Role(name, "policy.roles[" + index + "]", clients, workloads, mode, connectPorts, allow, deny,
                 List.of());
     }
 
@@ -94,6 +103,22 @@ public final class Role {
     /** The role's CONNECT ports, if it narrows http.connectPorts. */
     public Optional<List<Integer>> connectPorts() {
         return Optional.ofNullable(connectPorts);
+    }
+
+    public List<WorkloadSelector> workloads() {
+        return workloads;
+    }
+
+    /** The index of the first {@code workloads} entry that selects {@code workload}, or -1 (null: none does). */
+    int selecting(Workload workload) {
+        if (workload != null) {
+            for (int i = 0; i < workloads.size(); i++) {
+                if (workloads.get(i).matches(workload)) {
+                    return i;
+                }
+            }
+        }
+        return -1;
     }
 
     /** The client CIDR of this role that holds {@code client}, if any. */

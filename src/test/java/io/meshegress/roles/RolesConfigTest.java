@@ -58,7 +58,7 @@ class RolesConfigTest {
     @CsvSource(delimiter = '|', textBlock = """
             - {clients: [10.0.0.0/8]}                                      | r.yaml:3:7: policy.roles[0]: a role needs a name (e.g. name: payments)
             - {name: a, clients: [10.0.0.0/8]}\\n    - {name: a, clients: [11.0.0.0/8]} | r.yaml:4:14: policy.roles[1].name: role "a" is already defined at line 3
-            - {name: a}                                                    | r.yaml:3:7: policy.roles[0]: role a needs clients (CIDRs or addresses, e.g. clients: ["10.1.0.0/16"])
+            - {name: a}                                                    | r.yaml:3:7: policy.roles[0]: role a needs clients (CIDRs or addresses, e.g. clients: ["10.1.0.0/16"]) or workloads (e.g. workloads: [{namespace: payments}])
             - {name: a, clients: []}                                       | r.yaml:3:26: policy.roles[0].clients: role a needs at least one client CIDR or address
             - {name: a, clients: [10.0.0.0/8]}\\n    - {name: b, clients: [10.0.0.0/8]} | r.yaml:4:27: policy.roles[1].clients[0]: "10.0.0.0/8" is already held by policy.roles[0].clients "10.0.0.0/8" (the first role that holds a client wins); a client belongs to one role
             - {name: a, clients: [10.0.0.0/8]}\\n    - {name: b, clients: [10.1.0.0/16]} | r.yaml:4:27: policy.roles[1].clients[0]: "10.1.0.0/16" is already held by policy.roles[0].clients "10.0.0.0/8" (the first role that holds a client wins); a client belongs to one role
