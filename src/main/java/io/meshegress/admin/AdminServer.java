@@ -123,7 +123,7 @@ public final class AdminServer extends ChannelInitializer<SocketChannel> {
                 }
                 case HEALTHZ -> text(HttpResponseStatus.OK, "ok\n");
                 case READYZ -> ready.get() ? text(HttpResponseStatus.OK, "ready\n")
-                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready (starting or draining)\n");
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready (starting, draining or waiting for the first list of pods)\n");
                 case METRICS -> body(HttpResponseStatus.OK, metrics.scrape(), "text/plain; version=0.0.4; charset=utf-8");
             };
         }

@@ -43,7 +43,7 @@ public final class StatusPage {
         StringBuilder b = new StringBuilder(16 * 1024);
         b.append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>mesh-egress status</title>")
                 .append("<style>").append(STYLE).append("</style></head><body>");
-        b.append("<h1>mesh-egress</h1><p>").append(ready ? "ready" : "<span class=\"err\">not ready (starting or draining)"
+        b.append("<h1>mesh-egress</h1><p>").append(ready ? "ready" : "<span class=\"err\">not ready (starting, draining or waiting for the first list of pods)"
                 + "</span>").append(" &middot; up ").append(esc(ago(board.started()))).append(" &middot; ")
                 .append(sources.admission().open()).append(" open client connections</p>");
         listeners(b, metrics.byListener());

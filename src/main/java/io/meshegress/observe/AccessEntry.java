@@ -11,11 +11,28 @@ import java.time.Instant;
  * @param alert  the TLS alert sent (sni only), or null
  * @param peer   the TCP peer when a PROXY protocol header named the client; else null
  * @param role   the client's role ({@code default}: in no named role)
+ * @param workload the client's pod, namespace and service account where identity.kubernetes knew it; else null
  * @param wouldRefuse what enforce mode would have refused, when report mode let an allowed connection through;
  *               else null
  */
 public record AccessEntry(Instant time, String listener, String client, String peer, String role, String kind, String host,
                           int port, String resolved, String decision, String reason, String wouldRefuse,
                           int status, String alert,
-                          long bytesUp, long bytesDown, long durationMs) {
+                          long bytesUp, long bytesDown, long durationMs, Workload workload) {
+
+    /**
+     * The pod a client was known as when its connection was accepted.
+     *
+     * @param pod the pod's name
+     */
+    public record Workload(String namespace, String serviceAccount, String pod) {
+    }
+
+    /** A line of a client that is no known pod. */
+    public AccessEntry(Instant time, String listener, String client, String peer, String role, String kind, String host,
+                       int port, String resolved, String decision, String reason, String wouldRefuse, int status,
+                       String alert, long bytesUp, long bytesDown, long durationMs) {
+        this(time, listener, client, peer, role, kind, host, port, resolved, decision, reason, wouldRefuse, status,
+                alert, bytesUp, bytesDown, durationMs, null);
+    }
 }

@@ -16,6 +16,7 @@ public final class ConnectionRecord {
     private final String client;
     private final String role;
     private final String peer;
+    private AccessEntry.Workload workload;
     private String wouldRefuse;
     private String host;
     private int port;
@@ -41,6 +42,12 @@ public final class ConnectionRecord {
         this.listener = listener;
         this.kind = kind;
         this.client = client == null ? "" : client.getAddress().getHostAddress() + ":" + client.getPort();
+    }
+
+    /** The pod the client was known as at accept (null: none). */
+    public ConnectionRecord workload(AccessEntry.Workload w) {
+        this.workload = w;
+        return this;
     }
 
     public ConnectionRecord destination(String host, int port) {
@@ -107,6 +114,6 @@ public final class ConnectionRecord {
         long ms = (System.nanoTime() - startNanos) / 1_000_000;
         log.log(new AccessEntry(start, listener, client, peer, role, kind, host, port, resolved,
                 allowed ? "allowed" : "refused", reason, allowed ? wouldRefuse : null, status, alert, bytesUp,
-                bytesDown, ms));
+                bytesDown, ms, workload));
     }
 }

@@ -49,7 +49,8 @@ public final class ProxyMetrics {
         Gauge.builder("meshegress.build.info", () -> 1).description("The running build: version and git commit")
                 .tag("version", Version.VERSION).tag("commit", Version.COMMIT).register(registry);
         List.of("success", "failure").forEach(r -> reloads(r));
-        List.of("clients", "connections", "connections_per_client").forEach(r -> admissionRefusals(r));
+        List.of("clients", "identity_not_ready", "connections", "connections_per_client")
+                .forEach(r -> admissionRefusals(r));
         List.of("connected", "timeout", "failed").forEach(r -> connectTimer(r));
         for (String source : List.of("cache", "dns")) {
             for (String result : List.of("answered", "nxdomain")) {
@@ -255,7 +256,7 @@ public final class ProxyMetrics {
                 + "negative answers) not yet expired").register(registry);
     }
 
-    /** @param reason clients, connections or connections_per_client */
+    /** @param reason clients, identity_not_ready, connections or connections_per_client */
     public void admissionRefused(String reason) {
         admissionRefusals(reason).increment();
     }
@@ -308,6 +309,16 @@ public final class ProxyMetrics {
 
     public void accessLogDropped() {
         droppedLines.increment();
+    }
+
+    /**
+     * How long ago the Kubernetes watch behind identity.kubernetes was last known to be open: near 0 while it is,
+     * growing while the API server is unreachable (the last known pods keep serving meanwhile).
+     */
+    public void identityStaleness(java.util.function.DoubleSupplier seconds) {
+        Gauge.builder("meshegress.identity.staleness.seconds", seconds::getAsDouble)
+                .description("Seconds since the Kubernetes watch of identity.kubernetes was last known to be open")
+                .register(registry);
     }
 
     public void readiness(Supplier<Boolean> ready) {

@@ -34,11 +34,12 @@ public final class Admission {
      * an admitted one is released when it closes.
      */
     public Optional<Denial> admit(Channel ch, RouteTable routes, EgressConfig.Limits limits) {
-        InetAddress client = Downstream.of(ch).client().getAddress();
-        RouteTable.Verdict d = routes.client(client);
+        Downstream downstream = Downstream.of(ch);
+        InetAddress client = downstream.client().getAddress();
+        RouteTable.Verdict d = routes.client(client, downstream.identity());
         if (!d.allowed()) {
-            metrics.admissionRefused("clients");
-            return Optional.of(new Denial(403, d.toString()));
+            metrics.admissionRefused(d.refusal() == Refusal.IDENTITY_NOT_READY ? "identity_not_ready" : "clients");
+            return Optional.of(new Denial(d.refusal().httpStatus(), d.toString()));
         }
         if (open.incrementAndGet() > limits.connections()) {
             open.decrementAndGet();

@@ -1,5 +1,7 @@
 package io.meshegress.proxy;
 
+import io.meshegress.identity.ClientIdentity;
+import io.meshegress.observe.AccessEntry;
 import io.meshegress.observe.AccessLog;
 import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.policy.Role;
@@ -17,24 +19,28 @@ import java.net.InetSocketAddress;
  * @param listener   the listener's name as logs show it ({@code http 0.0.0.0:8080})
  * @param kind       {@code http} or {@code sni}
  * @param role       the client's role under the configuration the connection was accepted with
+ * @param identity   what the cluster said about the client at accept (its pod, no pod, or not ready yet)
  * @param peer       the TCP peer when a PROXY header named another client; else null
  * @param headerPort the destination port a PROXY header carried; else 0
  */
-public record Downstream(InetSocketAddress client, String listener, String kind, Role role, InetSocketAddress peer,
-                         int headerPort) {
+public record Downstream(InetSocketAddress client, String listener, String kind, Role role, ClientIdentity identity,
+                         InetSocketAddress peer, int headerPort) {
     private static final AttributeKey<Downstream> KEY = AttributeKey.valueOf(Downstream.class, "downstream");
 
     /** Decides the downstream of an accepted connection (the TCP peer is the client) and keeps it on the channel. */
     public static Downstream accept(Channel ch, String listener, String kind, RouteTable routes) {
         InetSocketAddress client = (InetSocketAddress) ch.remoteAddress();
-        return keep(ch, new Downstream(client, listener, kind, routes.role(client.getAddress()), null, 0));
+        ClientIdentity identity = routes.identify(client.getAddress());
+        return keep(ch, new Downstream(client, listener, kind, routes.role(client.getAddress(), identity), identity,
+                null, 0));
     }
 
     /** The PROXY header named the client: it replaces the TCP peer for everything after the head. */
     static Downstream fromHeader(Channel ch, InetSocketAddress source, int destinationPort, RouteTable routes) {
         Downstream tcp = of(ch);
-        return keep(ch, new Downstream(source, tcp.listener, tcp.kind, routes.role(source.getAddress()), tcp.client,
-                destinationPort));
+        ClientIdentity identity = routes.identify(source.getAddress());
+        return keep(ch, new Downstream(source, tcp.listener, tcp.kind, routes.role(source.getAddress(), identity),
+                identity, tcp.client, destinationPort));
     }
 
     private static Downstream keep(Channel ch, Downstream d) {
@@ -53,6 +59,11 @@ public record Downstream(InetSocketAddress client, String listener, String kind,
 
     /** The access-log record of one connection or request of this downstream. */
     public ConnectionRecord record(AccessLog log, String recordKind) {
-        return new ConnectionRecord(log, listener, recordKind, client, role.name(), peer);
+        ConnectionRecord r = new ConnectionRecord(log, listener, recordKind, client, role.name(), peer);
+        if (identity instanceof ClientIdentity.Pod p) {
+            r.workload(new AccessEntry.Workload(p.workload().namespace(), p.workload().serviceAccount(),
+                    p.workload().pod()));
+        }
+        return r;
     }
 }

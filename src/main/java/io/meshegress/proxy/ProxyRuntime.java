@@ -29,12 +29,18 @@ public final class ProxyRuntime {
 
     public ProxyRuntime(EgressConfig config, EgressResolver resolver, Transport transport, Admission admission,
                         AccessLog accessLog, ProxyMetrics metrics) {
+        this(config, resolver, transport, admission, accessLog, metrics, io.meshegress.identity.Identities.NONE);
+    }
+
+    /** @param identities names clients by pod where identity.kubernetes is set (it outlives reloads) */
+    public ProxyRuntime(EgressConfig config, EgressResolver resolver, Transport transport, Admission admission,
+                        AccessLog accessLog, ProxyMetrics metrics, io.meshegress.identity.Identities identities) {
         this.config = config;
         this.resolver = resolver;
         this.admission = admission;
         this.accessLog = accessLog;
         this.metrics = metrics;
-        this.routes = new RouteTable(config);
+        this.routes = new RouteTable(config, identities);
         this.connector = new UpstreamConnector(routes, resolver, transport, config.timeouts(), metrics);
         config.sni().forEach(s -> sni.put(s.listen(), s));
     }

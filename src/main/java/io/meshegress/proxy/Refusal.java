@@ -6,6 +6,8 @@ package io.meshegress.proxy;
  */
 public enum Refusal {
     CLIENT_DENIED(403, false),
+    /** identity.kubernetes has not listed the cluster's pods yet: no client can be named. */
+    IDENTITY_NOT_READY(503, false),
     NAME_DENIED(403, true),
     PORT_DENIED(403, false),
     NAME_INVALID(400, true),

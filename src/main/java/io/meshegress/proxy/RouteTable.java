@@ -1,6 +1,8 @@
 package io.meshegress.proxy;
 
 import io.meshegress.config.EgressConfig;
+import io.meshegress.identity.ClientIdentity;
+import io.meshegress.identity.Identities;
 import io.meshegress.policy.Decision;
 import io.meshegress.policy.EgressPolicy;
 import io.meshegress.policy.PolicyMode;
@@ -55,8 +57,19 @@ public final class RouteTable {
     private final EgressPolicy policy;
     private final List<Integer> connectPorts;
     private final LoopGuard loopGuard;
+    private final Identities identities;
+    private final boolean refuseUnknown;
 
+    /** The route table of a config whose clients are named by address only (or {@code check}, without a watch). */
     public RouteTable(EgressConfig config) {
+        this(config, Identities.NONE);
+    }
+
+    /** @param identities names client addresses by pod (identity.kubernetes), or {@link Identities#NONE} */
+    public RouteTable(EgressConfig config, Identities identities) {
+        this.identities = identities;
+        this.refuseUnknown = config.identity().kubernetes() != null
+                && config.identity().kubernetes().unknownClient() == EgressConfig.UnknownClient.REFUSE;
         this.policy = config.egressPolicy();
         this.connectPorts = config.http() == null ? List.of() : config.http().connectPorts();
         List<InetSocketAddress> own = new ArrayList<>();
@@ -72,31 +85,66 @@ public final class RouteTable {
         this.loopGuard = new LoopGuard(own);
     }
 
-    /** Rule 1's admission alone, for a connection's head (before any destination is known). */
+    /** What the cluster says about a client address now (its pod, no pod, or not ready yet). */
+    public ClientIdentity identify(InetAddress client) {
+        return identities.identify(client);
+    }
+
+    /** Rule 1's admission alone, for a client named now. */
     public Verdict client(InetAddress client) {
+        return client(client, identify(client));
+    }
+
+    /**
+     * Rule 1's admission alone, for a connection's head (before any destination is known), with the identity
+     * taken at accept: {@code policy.clients}; then no client before the first list of pods (nobody can be
+     * named, and naming nobody would hand a pod the default role); then, with {@code unknownClient: refuse}, an
+     * address that is no pod and in no role's clients.
+     */
+    public Verdict client(InetAddress client, ClientIdentity identity) {
         Decision d = policy.checkClient(client);
-        return new Verdict(d, d.allowed() ? null : Refusal.CLIENT_DENIED, policy.role(client), null);
+        Role role = role(client, identity);
+        if (!d.allowed()) {
+            return new Verdict(d, Refusal.CLIENT_DENIED, role, null);
+        }
+        if (identity instanceof ClientIdentity.NotReady) {
+            return new Verdict(Decision.refuse("identity_not_ready (identity.kubernetes has not listed the "
+                    + "cluster's pods yet)"), Refusal.IDENTITY_NOT_READY, role, null);
+        }
+        if (refuseUnknown && identity instanceof ClientIdentity.NoPod && !policy.holdsByAddress(client)) {
+            return new Verdict(Decision.refuse("identity.kubernetes.unknownClient refuse (client "
+                    + client.getHostAddress() + " is no known pod and in no role's clients)"),
+                    Refusal.CLIENT_DENIED, role, null);
+        }
+        return new Verdict(d, null, role, null);
     }
 
-    /** The role of a client, decided once per connection at its head (null: no client known, the default). */
+    /** The role of a client named now (null: no client known, the default). */
     public Role role(InetAddress client) {
-        return policy.role(client);
+        return client == null ? policy.defaultRole() : role(client, identify(client));
     }
 
-    /** Why a client has its role, in the config's words (for {@code check}). */
+    /** The role of a client with the identity it had at accept, decided once per connection at its head. */
+    public Role role(InetAddress client, ClientIdentity identity) {
+        return policy.role(client, identity.workloadOrNull());
+    }
+
+    /** Why a client has its role, in the config's words (for {@code check} and {@code /explain}). */
     public String roleReason(InetAddress client) {
-        return policy.roleReason(client);
+        return policy.roleReason(client, identify(client).workloadOrNull());
     }
 
     /** Rules 1 to 4 for a destination, before resolution; {@code client} null: any client (the default role). */
     public Verdict decide(InetAddress client, Destination.Kind kind, String host, int port) {
-        if (client != null) {
-            Verdict c = client(client);
-            if (!c.allowed()) {
-                return c;
-            }
+        if (client == null) {
+            return decide(policy.defaultRole(), kind, host, port);
         }
-        return decide(policy.role(client), kind, host, port);
+        ClientIdentity identity = identify(client);
+        Verdict c = client(client, identity);
+        if (!c.allowed()) {
+            return c;
+        }
+        return decide(role(client, identity), kind, host, port);
     }
 
     /** {@link #decide} for a destination a listener made, with the role decided at its connection's head. */

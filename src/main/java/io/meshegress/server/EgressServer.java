@@ -85,6 +85,7 @@ public final class EgressServer implements AutoCloseable {
     private final Map<ListenerKey, BoundListener> boundInfo = new LinkedHashMap<>();
     private volatile boolean ready;
     private volatile boolean closed;
+    private final IdentityAtStart identities = new IdentityAtStart();
 
     private EgressServer(Transport transport, AccessLog accessLog, ProxyMetrics metrics, StatusBoard board) {
         this.board = board;
@@ -93,7 +94,7 @@ public final class EgressServer implements AutoCloseable {
         this.accessLog = accessLog;
         this.metrics = metrics;
         this.admission = new Admission(metrics);
-        metrics.readiness(() -> ready);
+        metrics.readiness(() -> ready && identities.ready()); // and the first list of pods is in
         metrics.dnsCacheSize(() -> {
             ProxyRuntime rt = runtime.get();
             return rt == null ? 0 : rt.resolver().cachedNames();
@@ -143,7 +144,8 @@ public final class EgressServer implements AutoCloseable {
         ProxyRuntime previous = runtime.get();
         EgressResolver resolver = previous != null && previous.config().resolver().equals(next.resolver())
                 ? previous.resolver() : new EgressResolver(next.resolver(), transport, metrics);
-        ProxyRuntime nextRuntime = new ProxyRuntime(next, resolver, transport, admission, accessLog, metrics);
+        ProxyRuntime nextRuntime = new ProxyRuntime(next, resolver, transport, admission, accessLog, metrics,
+                identities.forConfig(next, metrics));
         metrics.expect(next);
         Map<ListenerKey, ListenerSpec> wanted = new LinkedHashMap<>();
         for (ListenerSpec s : specs(next)) {
@@ -207,7 +209,7 @@ public final class EgressServer implements AutoCloseable {
                 out.add(new ListenerSpec(key, new HttpListenerInitializer(http.listen(), runtime::get, clients),
                         key + " (forward proxy: CONNECT to ports " + http.connectPorts() + ", plain HTTP by Host)"));
             } else if (l instanceof EgressConfig.Admin admin) {
-                out.add(new ListenerSpec(key, new AdminServer(() -> ready, metrics, admin.idleTimeout(),
+                out.add(new ListenerSpec(key, new AdminServer(() -> ready && identities.ready(), metrics, admin.idleTimeout(),
                         admin.maxConnections(), new StatusPage.Sources(runtime::get, board, admission)),
                         key + " (GET / status page, /healthz, /readyz, /metrics, /refusals, /explain)"));
             }
@@ -391,6 +393,7 @@ public final class EgressServer implements AutoCloseable {
         if (rt != null) {
             rt.resolver().close();
         }
+        identities.close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }

@@ -1,0 +1,172 @@
+package io.meshegress.identity;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodIP;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.ReducedStateItemStore;
+import io.meshegress.config.EgressConfig;
+import java.io.File;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster's pods and namespaces, watched with fabric8's shared informers (list, then watch; a resync; a
+ * relist after 410 Gone and after any broken watch, which the informers do themselves), reduced as they arrive
+ * to what {@link PodDirectory} keeps. The informers' own stores keep only the fields read here, not whole Pods.
+ * If the API server goes away the directory keeps serving what it knew, and {@link #stalenessSeconds()} grows.
+ */
+public final class KubernetesWatch implements Identities, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KubernetesWatch.class);
+    private static final long RESYNC_MILLIS = 10 * 60 * 1000L;
+
+    private final PodDirectory directory = new PodDirectory();
+    private final KubernetesClient client;
+    private final SharedIndexInformer<Pod> pods;
+    private final SharedIndexInformer<Namespace> namespaces;
+    private final ScheduledExecutorService clock;
+    private volatile long lastWatchingNanos = System.nanoTime();
+    private volatile boolean everSynced;
+
+    /** Starts the watch; it lists in the background (and retries until the API server answers). */
+    public static KubernetesWatch start(EgressConfig.Kubernetes settings) {
+        Config base = settings.kubeconfig().isEmpty() ? Config.autoConfigure(null)
+                : Config.fromKubeconfig(new File(settings.kubeconfig()));
+        // Reconnect soon after the API server comes back (the informer backs off from this interval).
+        Config config = new ConfigBuilder(base).withWatchReconnectInterval(1000).withWatchReconnectLimit(-1).build();
+        return new KubernetesWatch(new KubernetesClientBuilder().withConfig(config).build());
+    }
+
+    private KubernetesWatch(KubernetesClient client) {
+        this.client = client;
+        this.pods = client.pods().inAnyNamespace().runnableInformer(RESYNC_MILLIS)
+                .itemStore(new ReducedStateItemStore<>(ReducedStateItemStore.UID_KEY_STATE, Pod.class,
+                        client.getKubernetesSerialization(), "metadata.labels", "spec.serviceAccountName",
+                        "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs"));
+        this.namespaces = client.namespaces().runnableInformer(RESYNC_MILLIS)
+                .itemStore(new ReducedStateItemStore<>(ReducedStateItemStore.NAME_KEY_STATE, Namespace.class,
+                        client.getKubernetesSerialization(), "metadata.labels"));
+        pods.exceptionHandler((started, t) -> retry("pods", t));
+        namespaces.exceptionHandler((started, t) -> retry("namespaces", t));
+        namespaces.addEventHandler(new ResourceEventHandler<Namespace>() {
+            @Override
+            public void onAdd(Namespace ns) {
+                directory.namespaceChanged(ns.getMetadata().getName(), labels(ns.getMetadata().getLabels()));
+            }
+
+            @Override
+            public void onUpdate(Namespace old, Namespace ns) {
+                onAdd(ns);
+            }
+
+            @Override
+            public void onDelete(Namespace ns, boolean finalStateUnknown) {
+                directory.namespaceDeleted(ns.getMetadata().getName());
+            }
+        });
+        pods.addEventHandler(new ResourceEventHandler<Pod>() {
+            @Override
+            public void onAdd(Pod pod) {
+                directory.podChanged(facts(pod));
+            }
+
+            @Override
+            public void onUpdate(Pod old, Pod pod) {
+                directory.podChanged(facts(pod));
+            }
+
+            @Override
+            public void onDelete(Pod pod, boolean finalStateUnknown) {
+                directory.podDeleted(pod.getMetadata().getUid());
+            }
+        });
+        this.clock = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "identity-staleness");
+            t.setDaemon(true);
+            return t;
+        });
+        clock.scheduleAtFixedRate(this::observe, 0, 500, TimeUnit.MILLISECONDS);
+        namespaces.start();
+        pods.start();
+    }
+
+    private static boolean retry(String what, Throwable t) {
+        LOG.warn("identity.kubernetes: watching {} failed, retrying: {}", what, String.valueOf(t.getMessage()));
+        return true;
+    }
+
+    private void observe() {
+        boolean synced = pods.hasSynced() && namespaces.hasSynced();
+        if (synced && !everSynced) {
+            everSynced = true;
+            LOG.info("identity.kubernetes: first list in ({} pod addresses)", directory.size());
+        }
+        if (synced && pods.isWatching() && namespaces.isWatching()) {
+            lastWatchingNanos = System.nanoTime();
+        }
+    }
+
+    static PodFacts facts(Pod pod) {
+        List<String> addresses = new ArrayList<>();
+        if (pod.getStatus() != null) {
+            List<PodIP> ips = pod.getStatus().getPodIPs();
+            if (ips != null) {
+                ips.stream().map(PodIP::getIp).filter(Objects::nonNull).forEach(addresses::add);
+            }
+            if (addresses.isEmpty() && pod.getStatus().getPodIP() != null) {
+                addresses.add(pod.getStatus().getPodIP());
+            }
+        }
+        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        boolean hostNetwork = pod.getSpec() != null && Boolean.TRUE.equals(pod.getSpec().getHostNetwork());
+        String serviceAccount = pod.getSpec() == null || pod.getSpec().getServiceAccountName() == null ? "default"
+                : pod.getSpec().getServiceAccountName();
+        return new PodFacts(pod.getMetadata().getUid(), pod.getMetadata().getNamespace(), pod.getMetadata().getName(),
+                serviceAccount, labels(pod.getMetadata().getLabels()), addresses, hostNetwork,
+                "Succeeded".equals(phase) || "Failed".equals(phase));
+    }
+
+    private static Map<String, String> labels(Map<String, String> labels) {
+        return labels == null ? Map.of() : labels;
+    }
+
+    @Override
+    public ClientIdentity identify(InetAddress client) {
+        if (!everSynced && !(pods.hasSynced() && namespaces.hasSynced())) {
+            return ClientIdentity.NOT_READY;
+        }
+        var w = directory.workload(client);
+        return w == null ? ClientIdentity.NO_POD : new ClientIdentity.Pod(w);
+    }
+
+    @Override
+    public boolean ready() {
+        return everSynced || (pods.hasSynced() && namespaces.hasSynced());
+    }
+
+    /** Seconds since both watches were last known to be open (0 while they are; counted from start until then). */
+    public double stalenessSeconds() {
+        return (System.nanoTime() - lastWatchingNanos) / 1e9;
+    }
+
+    @Override
+    public void close() {
+        clock.shutdownNow();
+        pods.stop();
+        namespaces.stop();
+        client.close();
+    }
+}

@@ -1,0 +1,251 @@
+package io.meshegress.identity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.meshegress.testing.Command;
+import io.meshegress.testing.HttpOrigin;
+import io.meshegress.testing.JarProcess;
+import io.meshegress.testing.TestDnsServer;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Roles by Kubernetes workload, end to end: the built jar watches fabric8's mock API server (CRUD mode: real list
+ * and watch over HTTP) through a kubeconfig the test writes, and curl clients bound to loopback addresses play the
+ * pods. Before the first list the proxy refuses everyone and is not ready; then each pod gets its namespace's
+ * role over CONNECT, absolute-form and Host-routed HTTP; an address handed from a deleted pod to a pod in another
+ * namespace changes the answer for new connections only; with the API server gone the last map keeps serving and
+ * the staleness gauge rises.
+ */
+class WorkloadIdentityIT {
+    static final String PROXY = "127.0.0.10:8080";
+    static final String ADMIN = "http://127.0.0.10:9901";
+    static final String PAYMENTS_POD = "127.0.0.11";
+    static final String SEARCH_POD = "127.0.0.12";
+    static final String NO_POD = "127.0.0.13";
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void rolesFollowTheWorkloadBehindEachClientAddress(@TempDir Path dir) throws Exception {
+        int apiPort;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            apiPort = free.getLocalPort(); // closed again: the API server is not there yet
+        }
+        Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: mock, cluster: {server: "http://127.0.0.1:%d"}}]
+                users: [{name: reader, user: {}}]
+                contexts: [{name: mock, context: {cluster: mock, user: reader, namespace: default}}]
+                current-context: mock
+                """.formatted(apiPort));
+        try (TestDnsServer dns = TestDnsServer.start("127.0.0.1").answer("*.qq.test", "127.0.0.20");
+             HttpOrigin origin = new HttpOrigin("127.0.0.20", 8081)) {
+            Path config = Files.writeString(dir.resolve("egress.yaml"), """
+                    http: {listen: "%s", connectPorts: [8081]}
+                    admin: {listen: "127.0.0.10:9901"}
+                    resolver: {servers: ["%s"]}
+                    identity:
+                      kubernetes: {kubeconfig: "%s"}
+                    policy:
+                      allow: []
+                      denyNetworks: []
+                      roles:
+                        - name: payments
+                          workloads: [{namespace: payments, serviceAccount: api, podSelector: {app: api}}]
+                          allow: [pay.qq.test]
+                        - name: search
+                          workloads:
+                            - namespaceSelector:
+                                matchExpressions: [{key: team, operator: In, values: [search]}]
+                          allow: [search.qq.test]
+                    """.formatted(PROXY, dns.configAddress(), kubeconfig));
+            try (JarProcess proxy = JarProcess.start("run", "-c", config.toString())) {
+                proxy.awaitErr(l -> l.contains("listening: http " + PROXY));
+                // No API server yet: nobody can be named, so nobody is served.
+                assertThat(status("/readyz")).isEqualTo(503);
+                assertThat(curl(PAYMENTS_POD, "-x", "http://" + PROXY, "http://pay.qq.test:8081/hello"))
+                        .startsWith("503");
+                assertThat(proxy.awaitOut(l -> l.contains("identity_not_ready"))).contains("\"status\":503");
+
+                KubernetesMockServer api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                        new KubernetesCrudDispatcher(), false);
+                api.init(InetAddress.getByName("127.0.0.1"), apiPort);
+                try (KubernetesClient k8s = api.createClient()) {
+                    namespace(k8s, "payments", Map.of("team", "pay"));
+                    namespace(k8s, "search", Map.of("team", "search"));
+                    pod(k8s, "payments", "api-1", "api", Map.of("app", "api"), PAYMENTS_POD);
+                    pod(k8s, "search", "web-1", "web", Map.of("app", "web"), SEARCH_POD);
+                    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> status("/readyz") == 200);
+
+                    for (String[] way : ways()) {
+                        assertThat(answer(PAYMENTS_POD, way, "pay.qq.test")).as(way[0]).isEqualTo("200");
+                        assertThat(answer(PAYMENTS_POD, way, "search.qq.test")).as(way[0]).isEqualTo("403");
+                        assertThat(answer(SEARCH_POD, way, "search.qq.test")).as(way[0]).isEqualTo("200");
+                        assertThat(answer(SEARCH_POD, way, "pay.qq.test")).as(way[0]).isEqualTo("403");
+                        assertThat(answer(NO_POD, way, "pay.qq.test")).as(way[0] + ": no pod, the default role")
+                                .isEqualTo("403");
+                    }
+                    String line = proxy.awaitOut(l -> l.contains("\"client\":\"" + PAYMENTS_POD) && l.contains("pay.qq.test"));
+                    assertThat(line).contains("\"role\":\"payments\"", "\"namespace\":\"payments\"",
+                            "\"serviceAccount\":\"api\"", "\"pod\":\"api-1\"");
+
+                    // A connection accepted while the address is the payments pod's keeps that role.
+                    try (KeptConnection kept = new KeptConnection(PAYMENTS_POD)) {
+                        assertThat(kept.get("pay.qq.test")).isEqualTo(200);
+                        k8s.pods().inNamespace("payments").withName("api-1").delete();
+                        pod(k8s, "search", "web-2", "web", Map.of("app", "web"), PAYMENTS_POD);
+                        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> answer(PAYMENTS_POD,
+                                ways().get(0), "search.qq.test").equals("200"));
+                        assertThat(answer(PAYMENTS_POD, ways().get(1), "pay.qq.test")).isEqualTo("403");
+                        assertThat(kept.get("pay.qq.test")).as("the connection keeps the role it was accepted with")
+                                .isEqualTo(200);
+                    }
+
+                    // A finished pod releases its address; a host-network pod never names one.
+                    finished(k8s, "search", "web-1");
+                    Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> answer(SEARCH_POD,
+                            ways().get(0), "search.qq.test").equals("403"));
+                    Pod host = pod(k8s, "payments", "node-agent", "api", Map.of("app", "api"), NO_POD);
+                    k8s.pods().inNamespace("payments").resource(new PodBuilder(host).editSpec().withHostNetwork(true)
+                            .endSpec().build()).update();
+                    pod(k8s, "payments", "marker", "api", Map.of("app", "api"), "127.0.0.14");
+                    Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> answer("127.0.0.14",
+                            ways().get(0), "pay.qq.test").equals("200"));
+                    assertThat(answer(NO_POD, ways().get(0), "pay.qq.test")).isEqualTo("403");
+                } finally {
+                    api.destroy();
+                }
+                // The API server is gone: the last map keeps serving, and the gauge says how stale it is.
+                Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> staleness() > 3);
+                assertThat(answer(PAYMENTS_POD, ways().get(0), "search.qq.test")).isEqualTo("200");
+                assertThat(answer("127.0.0.14", ways().get(0), "pay.qq.test")).isEqualTo("200");
+                assertThat(status("/readyz")).isEqualTo(200);
+            }
+        }
+    }
+
+    /** CONNECT, an absolute-form request, and a Host-routed request to the listener itself. */
+    static List<String[]> ways() {
+        return List.of(new String[] {"connect"}, new String[] {"absolute"}, new String[] {"host"});
+    }
+
+    static String answer(String from, String[] way, String host) throws Exception {
+        return switch (way[0]) {
+            case "connect" -> curl(from, "-p", "-x", "http://" + PROXY, "http://" + host + ":8081/hello");
+            case "absolute" -> curl(from, "-x", "http://" + PROXY, "http://" + host + ":8081/hello");
+            default -> curl(from, "-H", "Host: " + host + ":8081", "http://" + PROXY + "/hello");
+        };
+    }
+
+    /** The status curl saw: the CONNECT's answer when the tunnel was refused, else the origin's. */
+    static String curl(String from, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-s", "-o", "/dev/null", "--max-time", "10", "--noproxy",
+                "", "--interface", from, "-w", "%{http_connect} %{http_code}"));
+        cmd.addAll(List.of(args));
+        String[] codes = Command.run(cmd).out().trim().split(" ");
+        return !codes[0].equals("000") && !codes[0].equals("200") ? codes[0] : codes[1];
+    }
+
+    int status(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(ADMIN + path)).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    double staleness() throws Exception {
+        String metrics = http.send(HttpRequest.newBuilder(URI.create(ADMIN + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        return metrics.lines().filter(l -> l.startsWith("meshegress_identity_staleness_seconds "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElse(-1);
+    }
+
+    static void namespace(KubernetesClient k8s, String name, Map<String, String> labels) {
+        k8s.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).withLabels(labels)
+                .endMetadata().build()).create();
+    }
+
+    static Pod pod(KubernetesClient k8s, String ns, String name, String sa, Map<String, String> labels, String ip) {
+        Pod pod = new PodBuilder().withNewMetadata().withNamespace(ns).withName(name).withLabels(labels)
+                .withUid(ns + "-" + name).endMetadata()
+                .withNewSpec().withServiceAccountName(sa).addNewContainer().withName("c").withImage("x").endContainer()
+                .endSpec()
+                .withNewStatus().withPhase("Running").withPodIP(ip).addNewPodIP(ip).endStatus().build();
+        Pod created = k8s.pods().inNamespace(ns).resource(pod).create();
+        if (created.getStatus() == null || created.getStatus().getPodIP() == null) {
+            created = k8s.pods().inNamespace(ns).resource(new PodBuilder(created).withStatus(pod.getStatus())
+                    .build()).updateStatus();
+        }
+        return created;
+    }
+
+    static void finished(KubernetesClient k8s, String ns, String name) {
+        Pod p = k8s.pods().inNamespace(ns).withName(name).get();
+        k8s.pods().inNamespace(ns).resource(new PodBuilder(p).editStatus().withPhase("Succeeded").endStatus().build())
+                .updateStatus();
+    }
+
+    /** One client connection from a pod's address, kept open across requests (absolute-form, keep-alive). */
+    static final class KeptConnection implements AutoCloseable {
+        private final Socket socket = new Socket();
+        private final BufferedReader in;
+        private final OutputStream out;
+
+        KeptConnection(String from) throws Exception {
+            socket.bind(new InetSocketAddress(from, 0));
+            socket.connect(new InetSocketAddress("127.0.0.10", 8080), 5000);
+            socket.setSoTimeout(10_000);
+            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
+            out = socket.getOutputStream();
+        }
+
+        int get(String host) throws Exception {
+            out.write(("GET http://" + host + ":8081/hello HTTP/1.1\r\nHost: " + host + ":8081\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            int status = Integer.parseInt(in.readLine().split(" ")[1]);
+            int length = 0;
+            for (String h = in.readLine(); !h.isEmpty(); h = in.readLine()) {
+                if (h.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                    length = Integer.parseInt(h.substring(15).trim());
+                }
+            }
+            for (int i = 0; i < length; i++) {
+                in.read();
+            }
+            return status;
+        }
+
+        @Override
+        public void close() throws Exception {
+            socket.close();
+        }
+    }
+}
