@@ -104,7 +104,7 @@ class MonitoringIT {
                 List<String> health = new ArrayList<>();
                 rules.path("data").path("groups").forEach(g -> g.path("rules").forEach(r -> health.add(
                         r.path("name").asText() + "=" + r.path("health").asText())));
-                assertThat(health).hasSize(7).allMatch(h -> h.endsWith("=ok"));
+                assertThat(health).hasSize(8).allMatch(h -> h.endsWith("=ok"));
             } finally {
                 prometheus.destroy();
                 prometheus.waitFor();

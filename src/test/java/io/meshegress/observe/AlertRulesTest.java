@@ -27,7 +27,7 @@ class AlertRulesTest {
         String tests = Files.readString(DIR.resolve("rules-test.yaml"));
         for (String alert : List.of("MeshEgressDown", "MeshEgressReadinessFlapping", "MeshEgressRefusalSpike",
                 "MeshEgressUpstreamConnectFailures", "MeshEgressDnsTimeouts", "MeshEgressReloadRejected",
-                "MeshEgressAccessLogDropping")) {
+                "MeshEgressAccessLogDropping", "MeshEgressIdentityStale")) {
             assertThat(rules).contains("alert: " + alert);
             assertThat(tests).as("a unit test that makes " + alert + " fire").contains("alertname: " + alert + "\n");
         }
