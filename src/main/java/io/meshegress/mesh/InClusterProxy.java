@@ -56,6 +56,9 @@ final class InClusterProxy {
         ObjectNode pod = template.putObject("spec");
         pod.put("terminationGracePeriodSeconds", 45);
         pod.put("automountServiceAccountToken", false);
+        if (config.identity().kubernetes() != null) {
+            IdentityManifests.runAsReader(pod);
+        }
         ObjectNode podSecurity = pod.putObject("securityContext");
         podSecurity.put("runAsNonRoot", true).put("runAsUser", 10001).put("runAsGroup", 10001);
         podSecurity.putObject("seccompProfile").put("type", "RuntimeDefault");

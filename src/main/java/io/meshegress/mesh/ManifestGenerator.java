@@ -97,6 +97,9 @@ public final class ManifestGenerator {
         boolean ambient = mesh.dataplane() == EgressConfig.Dataplane.AMBIENT;
         if (mesh.proxy().addresses().isEmpty()) {
             List<ObjectNode> workload = new InClusterProxy(config, configText, image).all();
+            if (config.identity().kubernetes() != null) {
+                out.addAll(IdentityManifests.all(mesh.namespace()));
+            }
             out.add(workload.get(0));
             out.add(workload.get(1));
             out.add(service(true));
