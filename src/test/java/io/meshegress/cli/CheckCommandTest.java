@@ -31,7 +31,7 @@ class CheckCommandTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             unknown key            | policy:\\n  alow: []                                  | :2:3: policy.alow: unknown key (did you mean "allow"?)
-            unknown top-level key  | listeners: {}                                        | :1:1: listeners: unknown key (expected one of: http, sni, resolver, timeouts, policy, limits, admin, accessLog, mesh, transport; every key is described in docs/configuration.md)
+            unknown top-level key  | listeners: {}                                        | :1:1: listeners: unknown key (expected one of: http, sni, resolver, timeouts, policy, limits, admin, accessLog, mesh, transport, identity; every key is described in docs/configuration.md)
             bad duration           | timeouts:\\n  connect: 10 seconds                     | :2:12: timeouts.connect: "10 seconds" is not a duration (use e.g. 500ms, 10s, 5m, 1h, 7d)
             zero duration          | timeouts:\\n  idle: 0s                                | :2:9: timeouts.idle: must be longer than 0
             bad CIDR               | policy:\\n  denyNetworks: [10.0.0.0/8, 10.0.0.0/33]  | :2:30: policy.denyNetworks[1]: "10.0.0.0/33" is not a CIDR (the prefix length must be 0 to 32)

@@ -59,7 +59,7 @@ class MonitoringManifestsTest {
         YAML.writeValue(file.toFile(), YAML.createObjectNode().set("groups", rules));
         Command promtool = Command.run(List.of("promtool", "check", "rules", file.toString()));
         assertThat(promtool.exitCode()).as(promtool.out() + promtool.err()).isZero();
-        assertThat(promtool.out()).contains("SUCCESS: 7 rules found");
+        assertThat(promtool.out()).contains("SUCCESS: 8 rules found");
     }
 
     @Test

@@ -16,7 +16,7 @@ class AlertRulesTest {
     void promtoolChecksTheRules() throws Exception {
         Command c = Command.run(List.of("promtool", "check", "rules", DIR.resolve("rules.yaml").toString()));
         assertThat(c.exitCode()).as(c.out() + c.err()).isZero();
-        assertThat(c.out() + c.err()).contains("SUCCESS: 7 rules found");
+        assertThat(c.out() + c.err()).contains("SUCCESS: 8 rules found");
     }
 
     @Test
