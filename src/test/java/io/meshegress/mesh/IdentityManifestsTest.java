@@ -23,6 +23,7 @@ class IdentityManifestsTest {
               roles: [{name: pay, workloads: [{namespace: payments}], allow: [api.stripe.com]}]
             mesh:
               namespace: egress
+              proxy: {image: "registry.example.com/mesh-egress:0.1.0"}
               destinations: [{hosts: [api.stripe.com], tls: [443]}]
             sni: [{listen: "0.0.0.0:8443", upstreamPort: 443}]
             """;
