@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "istio", mixinStandardHelpOptions = true,
         description = "Kubernetes + Istio manifests that send the mesh's traffic for mesh.destinations to this proxy, "
                 + "as multi-document YAML on stdout (or one file per object in DIR, with a kustomization.yaml listing "
-                + "them). Every object is validated against the Kubernetes 1.34, Istio 1.29 and Cilium schemas first.")
+                + "them). Every object is validated first: against the Kubernetes 1.34 and Istio 1.29 schemas, and "
+                + "CiliumNetworkPolicies field by field from Cilium's documentation.")
 final class IstioCommand implements Callable<Integer> {
     /** Built on first use: picocli instantiates every subcommand at start, and `run` has no use for it. */
     private static final class Yaml {

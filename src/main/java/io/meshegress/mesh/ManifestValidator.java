@@ -15,9 +15,11 @@ import java.util.regex.Pattern;
 
 /**
  * Checks generated objects the way a cluster would: against the official schemas ({@link ShippedSchemas}:
- * Kubernetes 1.34 JSON schemas, Istio 1.29 CRDs, Cilium's CiliumNetworkPolicy CRD), made strict so that an unknown or misspelt field is an error, plus the rules the
- * API server enforces outside the schemas (CEL validations, name formats, uniqueness) and the cross-object
- * consistency that makes the routes work (every route's port exists on the proxy Service, and so on).
+ * Kubernetes 1.34 JSON schemas, Istio 1.29 CRDs), made strict so that an unknown or misspelt field is an error, plus the
+ * rules the API server enforces outside the schemas (CEL validations, name formats, uniqueness) and the cross-object
+ * consistency that makes the routes work (every route's port exists on the proxy Service, and so on). The CRDs with
+ * no official schema shipped (Cilium's, the Prometheus Operator's) are checked field by field ({@link CiliumChecks},
+ * {@link MonitoringChecks}).
  */
 public final class ManifestValidator {
     private static final Pattern DNS1123_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
@@ -45,11 +47,6 @@ public final class ManifestValidator {
         static final ManifestValidator VALIDATOR = new ManifestValidator(ShippedSchemas.kubernetesAndIstio());
     }
 
-    /** Cilium's CRD is large and needed only for its policies: read on the first one. */
-    private static final class Cilium {
-        static final Schema NETWORK_POLICY = ShippedSchemas.ciliumNetworkPolicy();
-    }
-
     /** Every problem with every object, each as one line that names the object and the field. */
     public List<String> validate(List<ObjectNode> objects) {
         List<String> problems = new ArrayList<>();
@@ -69,8 +66,10 @@ public final class ManifestValidator {
         String id = kind + " " + name;
         List<String> problems = new ArrayList<>();
         Schema schema = schemas.get(apiVersion + "/" + kind);
-        if (apiVersion.equals("cilium.io/v2") && kind.equals("CiliumNetworkPolicy")) {
-            schema = Cilium.NETWORK_POLICY;
+        if (schema == null && CiliumChecks.covers(apiVersion, kind)) {
+            metadata(o, id, false, problems);
+            CiliumChecks.check(o, id, problems);
+            return problems;
         }
         if (schema == null && MonitoringChecks.covers(apiVersion)) {
             metadata(o, id, false, problems);
@@ -81,8 +80,8 @@ public final class ManifestValidator {
             problems.add(id + ": no schema for " + apiVersion + " " + kind);
             return problems;
         }
-        // CRD schemas (Istio's, Cilium's) describe spec; the envelope is checked by the rules below.
-        boolean istio = apiVersion.startsWith("networking.istio.io/") || apiVersion.startsWith("cilium.io/");
+        // Istio's CRD schemas describe spec; the envelope is checked by the rules below.
+        boolean istio = apiVersion.startsWith("networking.istio.io/");
         JsonNode instance = istio ? o.path("spec") : o;
         for (Error e : schema.validate(instance)) {
             String where = e.getInstanceLocation().toString().replaceFirst("^\\$", "");
@@ -100,7 +99,6 @@ public final class ManifestValidator {
             case "Deployment" -> deployment(o, id, problems);
             case "ServiceEntry" -> serviceEntry(o, id, problems);
             case "VirtualService" -> virtualService(o, id, problems);
-            case "CiliumNetworkPolicy" -> ciliumRules(o, id, problems);
             default -> { }
         }
         return problems;
@@ -220,25 +218,6 @@ public final class ManifestValidator {
                         problems.add(id + ": /spec/tls/" + i + "/match/" + j + "/sniHosts: \"" + sni.asText()
                                 + "\" is not within the VirtualService's hosts");
                     }
-                }
-            }
-        }
-    }
-
-    /** The CRD's description, which Cilium enforces when it reads a rule: one kind of peer per rule. */
-    private static void ciliumRules(ObjectNode o, String id, List<String> problems) {
-        for (String section : new String[] {"ingress", "egress"}) {
-            JsonNode rules = o.path("spec").path(section);
-            for (int i = 0; i < rules.size(); i++) {
-                List<String> kinds = new ArrayList<>();
-                rules.get(i).fieldNames().forEachRemaining(f -> {
-                    if ((f.startsWith("to") || f.startsWith("from")) && !f.endsWith("Ports")) {
-                        kinds.add(f);
-                    }
-                });
-                if (kinds.size() > 1) {
-                    problems.add(id + ": /spec/" + section + "/" + i + ": " + kinds + " are mutually exclusive in one "
-                            + "rule");
                 }
             }
         }

@@ -19,8 +19,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The official schemas in the jar (see schemas/README.md for their origins): Kubernetes 1.34's JSON schemas,
- * Istio 1.29's CRDs and Cilium's CiliumNetworkPolicy CRD, each made strict as the API server's pruning is.
+ * The official schemas in the jar (see schemas/README.md for their origins): Kubernetes 1.34's JSON schemas and
+ * Istio 1.29's CRDs, each made strict as the API server's pruning is.
  */
 final class ShippedSchemas {
     private static final String SCHEMAS = "/io/meshegress/mesh/schemas/";
@@ -61,13 +61,6 @@ final class ShippedSchemas {
         return Map.copyOf(out);
     }
 
-    /** The spec of a cilium.io/v2 CiliumNetworkPolicy. */
-    static Schema ciliumNetworkPolicy() {
-        SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_4);
-        JsonNode crd = crds("cilium-ciliumnetworkpolicies.yaml").get(0);
-        return registry.getSchema(strict(specSchema(crd, "v2")));
-    }
-
     private static ObjectNode specSchema(JsonNode crd, String version) {
         for (JsonNode v : crd.path("spec").path("versions")) {
             if (v.path("name").asText().equals(version)) {
@@ -104,7 +97,7 @@ final class ShippedSchemas {
     /**
      * What openapi2jsonschema's --strict does and the API server's pruning amounts to: an object schema that
      * lists its properties admits no others. Not the branches of anyOf/oneOf, which only state which listed
-     * properties are required together (Cilium's "ingress or egress", "endpointSelector or nodeSelector").
+     * properties are required together.
      */
     static JsonNode strict(JsonNode schema) {
         return strict(schema, false);
