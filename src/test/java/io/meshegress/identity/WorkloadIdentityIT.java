@@ -14,6 +14,8 @@ import io.meshegress.testing.Command;
 import io.meshegress.testing.HttpOrigin;
 import io.meshegress.testing.JarProcess;
 import io.meshegress.testing.TestDnsServer;
+import io.meshegress.testing.TestPki;
+import io.meshegress.testing.TlsOrigin;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -52,6 +54,7 @@ class WorkloadIdentityIT {
     static final String SEARCH_POD = "127.0.0.12";
     static final String NO_POD = "127.0.0.13";
     final HttpClient http = HttpClient.newHttpClient();
+    static Path caPem;
 
     @Test
     void rolesFollowTheWorkloadBehindEachClientAddress(@TempDir Path dir) throws Exception {
@@ -67,11 +70,15 @@ class WorkloadIdentityIT {
                 contexts: [{name: mock, context: {cluster: mock, user: reader, namespace: default}}]
                 current-context: mock
                 """.formatted(apiPort));
+        TestPki pki = TestPki.create(dir);
+        caPem = pki.caPem();
         try (TestDnsServer dns = TestDnsServer.start("127.0.0.1").answer("*.qq.test", "127.0.0.20");
-             HttpOrigin origin = new HttpOrigin("127.0.0.20", 8081)) {
+             HttpOrigin origin = new HttpOrigin("127.0.0.20", 8081);
+             TlsOrigin tls = new TlsOrigin("127.0.0.20", 10443, pki)) {
             Path config = Files.writeString(dir.resolve("egress.yaml"), """
                     http: {listen: "%s", connectPorts: [8081]}
                     admin: {listen: "127.0.0.10:9901"}
+                    sni: [{listen: "127.0.0.10:8443", upstreamPort: 10443}]
                     resolver: {servers: ["%s"]}
                     identity:
                       kubernetes: {kubeconfig: "%s"}
@@ -106,14 +113,21 @@ class WorkloadIdentityIT {
                     pod(k8s, "search", "web-1", "web", Map.of("app", "web"), SEARCH_POD);
                     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> status("/readyz") == 200);
 
-                    for (String[] way : ways()) {
+                    List<String[]> everyWay = new ArrayList<>(ways());
+                    everyWay.add(new String[] {"sni"});
+                    for (String[] way : everyWay) {
+                        // SNI refuses with a TLS alert: curl sees no HTTP status at all.
+                        String refused = way[0].equals("sni") ? "000" : "403";
                         assertThat(answer(PAYMENTS_POD, way, "pay.qq.test")).as(way[0]).isEqualTo("200");
-                        assertThat(answer(PAYMENTS_POD, way, "search.qq.test")).as(way[0]).isEqualTo("403");
+                        assertThat(answer(PAYMENTS_POD, way, "search.qq.test")).as(way[0]).isEqualTo(refused);
                         assertThat(answer(SEARCH_POD, way, "search.qq.test")).as(way[0]).isEqualTo("200");
-                        assertThat(answer(SEARCH_POD, way, "pay.qq.test")).as(way[0]).isEqualTo("403");
+                        assertThat(answer(SEARCH_POD, way, "pay.qq.test")).as(way[0]).isEqualTo(refused);
                         assertThat(answer(NO_POD, way, "pay.qq.test")).as(way[0] + ": no pod, the default role")
-                                .isEqualTo("403");
+                                .isEqualTo(refused);
                     }
+                    assertThat(proxy.awaitOut(l -> l.contains("\"kind\":\"sni\"") && l.contains("\"client\":\""
+                            + SEARCH_POD) && l.contains("pay.qq.test"))).contains("\"role\":\"search\"",
+                            "\"decision\":\"refused\"", "\"namespace\":\"search\"");
                     String line = proxy.awaitOut(l -> l.contains("\"client\":\"" + PAYMENTS_POD) && l.contains("pay.qq.test"));
                     assertThat(line).contains("\"role\":\"payments\"", "\"namespace\":\"payments\"",
                             "\"serviceAccount\":\"api\"", "\"pod\":\"api-1\"");
@@ -162,6 +176,8 @@ class WorkloadIdentityIT {
         return switch (way[0]) {
             case "connect" -> curl(from, "-p", "-x", "http://" + PROXY, "http://" + host + ":8081/hello");
             case "absolute" -> curl(from, "-x", "http://" + PROXY, "http://" + host + ":8081/hello");
+            case "sni" -> curl(from, "--cacert", caPem.toString(), "--resolve", host + ":8443:127.0.0.10",
+                    "https://" + host + ":8443/hello");
             default -> curl(from, "-H", "Host: " + host + ":8081", "http://" + PROXY + "/hello");
         };
     }
