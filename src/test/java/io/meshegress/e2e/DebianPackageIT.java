@@ -50,7 +50,7 @@ class DebianPackageIT {
         assertThat(lintian.out()).doesNotContain("E: ");
 
         HostState before = HostState.now(INSTALLED);
-        try (ThrowawayRoot root = ThrowawayRoot.open(Path.of("target", "throwaway-root"))) {
+        try (ThrowawayRoot root = ThrowawayRoot.open(Path.of("target", "throwaway-root"), deb.getParent())) {
             try {
                 install(root, deb);
                 assertThat(root.run("getent", "passwd", "mesh-egress").out()).contains("/nonexistent")

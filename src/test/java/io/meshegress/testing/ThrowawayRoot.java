@@ -28,7 +28,18 @@ public final class ThrowawayRoot implements AutoCloseable {
               mount -t overlay overlay -o "lowerdir=/$d,upperdir=$layers/upper/$d,workdir=$layers/work/$d" "/$d"
             done
             mount -t tmpfs -o mode=0755 tmpfs /run
+            # What the test hands in from under /tmp (a checkout there, its target/ with the .deb) stays visible:
+            # bound aside before the empty /tmp covers it, then moved back to the same path.
+            shift
+            i=0
+            for keep in "$@"; do
+              case "$keep" in /tmp/*) mkdir -p "/run/keep/$i"; mount --bind "$keep" "/run/keep/$i"; i=$((i+1)) ;; esac
+            done
             mount -t tmpfs -o mode=1777 tmpfs /tmp
+            i=0
+            for keep in "$@"; do
+              case "$keep" in /tmp/*) mkdir -p "$keep"; mount --move "/run/keep/$i" "$keep"; i=$((i+1)) ;; esac
+            done
             echo ready
             # Lives as long as the test holds its stdin open; the namespace ends with its last process.
             exec cat >/dev/null
@@ -42,11 +53,19 @@ public final class ThrowawayRoot implements AutoCloseable {
         this.holder = holder;
     }
 
-    /** Makes the root; its layers live under {@code dir}, which must lie outside /etc, /var and /usr. */
-    public static ThrowawayRoot open(Path dir) throws IOException {
+    /**
+     * Makes the root; its layers live under {@code dir}, which must lie outside /etc, /var and /usr. The
+     * directories in {@code visible} (the .deb's, say) are seen inside at their own paths even where they lie
+     * under /tmp, which the root otherwise replaces with an empty one (a checkout in /tmp would lose its target/).
+     */
+    public static ThrowawayRoot open(Path dir, Path... visible) throws IOException {
         Path layers = Files.createDirectories(dir.toAbsolutePath());
-        Process holder = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "--", "sh", "-c", SETUP,
-                "sh", layers.toString()).redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "--", "sh",
+                "-c", SETUP, "sh", layers.toString()));
+        for (Path v : visible) {
+            command.add(v.toAbsolutePath().normalize().toString());
+        }
+        Process holder = new ProcessBuilder(command).redirectErrorStream(true).start();
         BufferedReader r = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
         String line = r.readLine();
         if (!"ready".equals(line)) {
