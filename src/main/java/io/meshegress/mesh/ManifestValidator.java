@@ -17,9 +17,10 @@ import java.util.regex.Pattern;
  * Checks generated objects the way a cluster would: against the official schemas ({@link ShippedSchemas}:
  * Kubernetes 1.34 JSON schemas, Istio 1.29 CRDs), made strict so that an unknown or misspelt field is an error, plus the
  * rules the API server enforces outside the schemas (CEL validations, name formats, uniqueness) and the cross-object
- * consistency that makes the routes work (every route's port exists on the proxy Service, and so on). The CRDs with
- * no official schema shipped (Cilium's, the Prometheus Operator's) are checked field by field ({@link CiliumChecks},
- * {@link MonitoringChecks}).
+ * consistency that makes the routes work (every route's port exists on the proxy Service, and so on). The kinds with
+ * no official schema shipped (Cilium's, the Prometheus Operator's, and the ServiceAccount and RBAC objects of
+ * identity.kubernetes) are checked field by field ({@link CiliumChecks}, {@link MonitoringChecks},
+ * {@link RbacChecks}).
  */
 public final class ManifestValidator {
     private static final Pattern DNS1123_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
@@ -69,6 +70,11 @@ public final class ManifestValidator {
         if (schema == null && CiliumChecks.covers(apiVersion, kind)) {
             metadata(o, id, false, problems);
             CiliumChecks.check(o, id, problems);
+            return problems;
+        }
+        if (schema == null && RbacChecks.covers(apiVersion, kind)) {
+            metadata(o, id, false, problems);
+            RbacChecks.check(o, id, problems);
             return problems;
         }
         if (schema == null && MonitoringChecks.covers(apiVersion)) {

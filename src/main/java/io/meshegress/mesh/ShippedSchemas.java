@@ -40,10 +40,7 @@ final class ShippedSchemas {
                 {"discovery.k8s.io/v1/EndpointSlice", "endpointslice-discovery-v1.json"},
                 {"policy/v1/PodDisruptionBudget", "poddisruptionbudget-policy-v1.json"},
                 {"autoscaling/v2/HorizontalPodAutoscaler", "horizontalpodautoscaler-autoscaling-v2.json"},
-                {"networking.k8s.io/v1/NetworkPolicy", "networkpolicy-networking-v1.json"},
-                {"v1/ServiceAccount", "serviceaccount-v1.json"},
-                {"rbac.authorization.k8s.io/v1/ClusterRole", "clusterrole-rbac-v1.json"},
-                {"rbac.authorization.k8s.io/v1/ClusterRoleBinding", "clusterrolebinding-rbac-v1.json"}};
+                {"networking.k8s.io/v1/NetworkPolicy", "networkpolicy-networking-v1.json"}};
         for (String[] k : kube) {
             ObjectNode schema = (ObjectNode) read(k[1]);
             schema.remove("$schema");
