@@ -86,7 +86,7 @@ public final class ConfigLoader extends YamlValueReader {
         EgressConfig.Timeouts timeouts = timeouts(root.mappingOrEmpty("timeouts"));
         EgressConfig.Identity identity = identity(root.mappingOrEmpty("identity"));
         EgressConfig.Policy policy = new PolicyReader(file, http == null ? List.of() : http.connectPorts(),
-                identity.kubernetes() != null).policy(root.mappingOrEmpty("policy"));
+                identity).policy(root.mappingOrEmpty("policy"));
         EgressConfig.Limits limits = limits(root.mappingOrEmpty("limits"));
         EgressConfig.Admin admin = admin(root);
         EgressConfig.AccessLogConfig accessLog = accessLog(root.mappingOrEmpty("accessLog"));
@@ -106,18 +106,66 @@ public final class ConfigLoader extends YamlValueReader {
                 accessLog, mesh, transport, identity);
     }
 
-    /** {@code identity}: absent, or {@code kubernetes: {}} for the in-cluster watch with its defaults. */
+    /**
+     * {@code identity}: absent, or {@code kubernetes: {}} for the in-cluster watch with its defaults; {@code basic}
+     * (an htpasswd file, read now) and {@code bearer} (tokens checked through the watch's client) for credentials.
+     */
     private EgressConfig.Identity identity(YamlNode node) throws ConfigException {
         Fields f = fields(node, ConfigSection.IDENTITY);
-        if (!f.has("kubernetes")) {
-            return EgressConfig.Identity.NONE;
+        EgressConfig.Kubernetes kubernetes = null;
+        if (f.has("kubernetes")) {
+            Fields k = fields(f.mappingOrEmpty("kubernetes"), ConfigSection.IDENTITY_KUBERNETES);
+            String kubeconfig = k.has("kubeconfig") ? string(k.get("kubeconfig")) : "";
+            EgressConfig.UnknownClient unknown = !k.has("unknownClient") ? EgressConfig.UnknownClient.DEFAULT
+                    : EgressConfig.UnknownClient.valueOf(word(k.get("unknownClient"), "default", "refuse")
+                            .toUpperCase(java.util.Locale.ROOT));
+            kubernetes = new EgressConfig.Kubernetes(kubeconfig, unknown);
         }
-        Fields k = fields(f.mappingOrEmpty("kubernetes"), ConfigSection.IDENTITY_KUBERNETES);
-        String kubeconfig = k.has("kubeconfig") ? string(k.get("kubeconfig")) : "";
-        EgressConfig.UnknownClient unknown = !k.has("unknownClient") ? EgressConfig.UnknownClient.DEFAULT
-                : EgressConfig.UnknownClient.valueOf(word(k.get("unknownClient"), "default", "refuse")
-                        .toUpperCase(java.util.Locale.ROOT));
-        return new EgressConfig.Identity(new EgressConfig.Kubernetes(kubeconfig, unknown));
+        BasicUsers basic = null;
+        if (f.has("basic")) {
+            Fields b = fields(f.get("basic"), ConfigSection.IDENTITY_BASIC);
+            if (!b.has("file")) {
+                throw at(f.get("basic"), "identity.basic needs file (an htpasswd file of bcrypt lines, made with "
+                        + "htpasswd -B)");
+            }
+            String written = string(b.get("file"));
+            if (written.isBlank()) {
+                throw at(b.get("file"), "an htpasswd file path");
+            }
+            Path path = relativeToConfig(Path.of(written));
+            basic = new BasicUsers(path, HtpasswdFile.read(path));
+        }
+        BearerTokens bearer = null;
+        if (f.has("bearer")) {
+            Fields b = fields(f.mappingOrEmpty("bearer"), ConfigSection.IDENTITY_BEARER);
+            if (kubernetes == null) {
+                throw at(f.get("bearer"), "identity.bearer checks tokens with the API server's TokenReview: it needs "
+                        + "identity.kubernetes (kubernetes: {} in the cluster, or {kubeconfig: FILE} outside it)");
+            }
+            String audience = b.has("audience") ? string(b.get("audience")) : BearerTokens.DEFAULT_AUDIENCE;
+            if (audience.isBlank()) {
+                throw at(b.get("audience"), "an audience (e.g. mesh-egress, as the pod's projected token names it)");
+            }
+            bearer = new BearerTokens(audience);
+        }
+        boolean allowMissing = false;
+        if (f.has("allowMissing")) {
+            if (basic == null && bearer == null) {
+                throw at(f.get("allowMissing"), "allowMissing is about requests without credentials: it needs "
+                        + "identity.basic or identity.bearer");
+            }
+            allowMissing = bool(f.get("allowMissing"));
+        }
+        return new EgressConfig.Identity(kubernetes, basic, bearer, allowMissing);
+    }
+
+    /** A relative path from the file is relative to the file's directory (a unit's working directory is /). */
+    private Path relativeToConfig(Path written) {
+        if (written.isAbsolute() || file.equals(EMBEDDED_DEFAULT)) {
+            return written;
+        }
+        Path dir = Path.of(file).toAbsolutePath().getParent();
+        return dir == null ? written : dir.resolve(written).normalize();
     }
 
     private static void collectPositions(YamlNode node, Map<String, YamlNode.Position> out) {

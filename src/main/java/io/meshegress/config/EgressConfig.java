@@ -223,10 +223,23 @@ public record EgressConfig(
     /**
      * {@code identity}: where client identities come from beside their addresses.
      *
-     * @param kubernetes the cluster's pods, or null: roles select by address only
+     * @param kubernetes   the cluster's pods, or null: roles select by address only
+     * @param basic        Basic credentials on the HTTP listener, or null
+     * @param bearer       service-account tokens on the HTTP listener, or null
+     * @param allowMissing where credentials are configured, whether a request with none from a client that no named
+     *                     role holds by address or pod still gets the default role (else 407)
      */
-    public record Identity(Kubernetes kubernetes) {
+    public record Identity(Kubernetes kubernetes, BasicUsers basic, BearerTokens bearer, boolean allowMissing) {
         public static final Identity NONE = new Identity(null);
+
+        public Identity(Kubernetes kubernetes) {
+            this(kubernetes, null, null, false);
+        }
+
+        /** Whether the HTTP listener reads Proxy-Authorization at all (never without identity.basic or bearer). */
+        public boolean credentials() {
+            return basic != null || bearer != null;
+        }
     }
 
     /** What an address that is no pod of the cluster (and in no role's clients) gets. */

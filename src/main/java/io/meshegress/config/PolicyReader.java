@@ -18,16 +18,17 @@ import java.util.Map;
  */
 final class PolicyReader extends YamlValueReader {
     private final List<Integer> listenerConnectPorts;
-    private final boolean workloadsKnown;
+    private final EgressConfig.Identity identity;
 
     /**
      * @param listenerConnectPorts http.connectPorts, which a role may narrow but not widen
-     * @param workloadsKnown       identity.kubernetes is set, so roles may select workloads
+     * @param identity             what names clients: pods (identity.kubernetes) for workloads entries, Basic users
+     *                             (identity.basic) for user entries
      */
-    PolicyReader(String file, List<Integer> listenerConnectPorts, boolean workloadsKnown) {
+    PolicyReader(String file, List<Integer> listenerConnectPorts, EgressConfig.Identity identity) {
         super(file);
         this.listenerConnectPorts = listenerConnectPorts;
-        this.workloadsKnown = workloadsKnown;
+        this.identity = identity;
     }
 
     EgressConfig.Policy policy(YamlNode node) throws ConfigException {
@@ -82,12 +83,7 @@ final class PolicyReader extends YamlValueReader {
         }
         List<io.meshegress.policy.WorkloadSelector> workloads = List.of();
         if (r.has("workloads")) {
-            if (!workloadsKnown) {
-                throw at(r.get("workloads"), "role " + name + " selects workloads, but no identity.kubernetes "
-                        + "names the pods (add identity: {kubernetes: {}} in the cluster, or kubernetes: "
-                        + "{kubeconfig: FILE} outside it)");
-            }
-            workloads = new WorkloadReader(file).workloads(r.get("workloads"));
+            workloads = new WorkloadReader(file, identity, name).workloads(r.get("workloads"));
         }
         if (!r.has("clients") && workloads.isEmpty()) {
             throw at(n, "role " + name + " needs clients (CIDRs or addresses, e.g. clients: [\"10.1.0.0/16\"]) "

@@ -21,8 +21,14 @@ final class WorkloadReader extends YamlValueReader {
     private static final Set<String> EXPRESSION_KEYS = Set.of("key", "operator", "values");
     private static final Pattern SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
 
-    WorkloadReader(String file) {
+    private final EgressConfig.Identity identity;
+    private final String role;
+
+    /** @param identity what names clients (pods for workloads, identity.basic for users); {@code role} for messages */
+    WorkloadReader(String file, EgressConfig.Identity identity, String role) {
         super(file);
+        this.identity = identity;
+        this.role = role;
     }
 
     List<WorkloadSelector> workloads(YamlNode node) throws ConfigException {
@@ -31,6 +37,13 @@ final class WorkloadReader extends YamlValueReader {
 
     private WorkloadSelector workload(YamlNode n) throws ConfigException {
         Fields w = fields(n, ConfigSection.WORKLOAD);
+        if (w.has("user")) {
+            return user(n, w);
+        }
+        if (identity.kubernetes() == null) {
+            throw at(n, "role " + role + " selects workloads, but no identity.kubernetes names the pods (add "
+                    + "identity: {kubernetes: {}} in the cluster, or kubernetes: {kubeconfig: FILE} outside it)");
+        }
         if (w.has("namespace") == w.has("namespaceSelector")) {
             throw at(n, "a workloads entry needs namespace (e.g. namespace: payments) or namespaceSelector "
                     + "(e.g. namespaceSelector: {team: pay}), one of both");
@@ -47,6 +60,26 @@ final class WorkloadReader extends YamlValueReader {
         }
         LabelSelector podSelector = w.has("podSelector") ? selector(w.get("podSelector")) : LabelSelector.EVERYTHING;
         return new WorkloadSelector(namespace, namespaceSelector, serviceAccount, podSelector);
+    }
+
+    /** {@code user: NAME} alone: a Basic user of identity.basic. */
+    private WorkloadSelector user(YamlNode n, Fields w) throws ConfigException {
+        for (String other : List.of("namespace", "namespaceSelector", "serviceAccount", "podSelector")) {
+            if (w.has(other)) {
+                throw at(w.get(other), "a workloads entry with user names a Basic user alone; write " + other
+                        + " in an entry of its own");
+            }
+        }
+        if (identity.basic() == null) {
+            throw at(w.get("user"), "role " + role + " selects a Basic user, but there is no identity.basic (add "
+                    + "identity: {basic: {file: HTPASSWD}})");
+        }
+        String user = string(w.get("user"));
+        String problem = HtpasswdFile.userProblem(user);
+        if (problem != null) {
+            throw at(w.get("user"), problem);
+        }
+        return WorkloadSelector.user(user);
     }
 
     /** A label selector in either form; {@code {}} selects everything, as in Kubernetes. */

@@ -100,6 +100,26 @@ public final class EgressPolicy {
                 + workload.serviceAccount() + ")";
     }
 
+    /**
+     * The role a verified credential selects: the first named role with a {@code workloads} entry for its user or
+     * service account; empty when none does (the request keeps the role of its address or pod).
+     */
+    public java.util.Optional<Role> role(Principal principal) {
+        for (Role r : roles) {
+            if (r.selecting(principal) >= 0) {
+                return java.util.Optional.of(r);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** Why a verified credential selects the role it selects, in the config's words (empty: none selects it). */
+    public java.util.Optional<String> roleReason(Principal principal) {
+        return role(principal).map(r -> r.path() + ".workloads[" + r.selecting(principal) + "] ("
+                + (principal instanceof Principal.User u ? "user " + u.name()
+                : "service account " + principal.logName()) + ")");
+    }
+
     /** Whether some named role holds this address by its clients (a client that needs no pod to have a role). */
     public boolean holdsByAddress(InetAddress client) {
         for (Role r : roles) {

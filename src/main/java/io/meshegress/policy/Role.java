@@ -121,6 +121,16 @@ public final class Role {
         return -1;
     }
 
+    /** The index of the first {@code workloads} entry that selects a verified credential's principal, or -1. */
+    int selecting(Principal principal) {
+        for (int i = 0; i < workloads.size(); i++) {
+            if (workloads.get(i).matches(principal)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** The client CIDR of this role that holds {@code client}, if any. */
     Optional<Cidr> holding(java.net.InetAddress client) {
         for (Cidr c : clients) {

@@ -27,8 +27,9 @@ final class IdentityAtStart {
                 identities = watch;
                 metrics.identityStaleness(watch::stalenessSeconds);
             }
-        } else if (!section.equals(config.identity())) {
-            LOG.warn("identity: a changed identity section takes effect at the next start; the running process keeps "
+        } else if (!java.util.Objects.equals(section.kubernetes(), config.identity().kubernetes())) {
+            // identity.basic and identity.bearer follow every reload; only the watch is kept from the start.
+            LOG.warn("identity.kubernetes: a changed watch takes effect at the next start; the running process keeps "
                     + "the one it started with");
         }
         return identities;

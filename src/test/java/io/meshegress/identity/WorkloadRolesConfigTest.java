@@ -74,7 +74,7 @@ class WorkloadRolesConfigTest {
 
     @ParameterizedTest(name = "{1}")
     @CsvSource(delimiter = '|', textBlock = """
-            policy: {roles: [{name: a, workloads: [{namespace: x}]}]}                         | w.yaml:1:39: policy.roles[0].workloads: role a selects workloads, but no identity.kubernetes names the pods (add identity: {kubernetes: {}} in the cluster, or kubernetes: {kubeconfig: FILE} outside it)
+            policy: {roles: [{name: a, workloads: [{namespace: x}]}]}                         | w.yaml:1:40: policy.roles[0].workloads[0]: role a selects workloads, but no identity.kubernetes names the pods (add identity: {kubernetes: {}} in the cluster, or kubernetes: {kubeconfig: FILE} outside it)
             K policy: {roles: [{name: a, workloads: [{serviceAccount: x}]}]}                 | w.yaml:2:40: policy.roles[0].workloads[0]: a workloads entry needs namespace (e.g. namespace: payments) or namespaceSelector (e.g. namespaceSelector: {team: pay}), one of both
             K policy: {roles: [{name: a, workloads: [{namespace: x, namespaceSelector: {}}]}]} | w.yaml:2:40: policy.roles[0].workloads[0]: a workloads entry needs namespace (e.g. namespace: payments) or namespaceSelector (e.g. namespaceSelector: {team: pay}), one of both
             K policy: {roles: [{name: a, workloads: [{namespace: Pay}]}]}                    | w.yaml:2:52: policy.roles[0].workloads[0].namespace: "Pay" is not a namespace (lower-case letters, digits and '-', at most 63)
@@ -82,7 +82,7 @@ class WorkloadRolesConfigTest {
             K policy: {roles: [{name: a, workloads: [{namespace: x, podSelector: {matchExpressions: [{key: a, operator: Exists, values: [b]}]}}]}]} | w.yaml:2:88: policy.roles[0].workloads[0].podSelector.matchExpressions[0]: Exists takes no values
             K policy: {roles: [{name: a, workloads: [{namespace: x, podSelector: {matchLabels: {a: b}, app: c}}]}]} | w.yaml:2:90: policy.roles[0].workloads[0].podSelector.app: unknown key beside matchLabels and matchExpressions (write every label under matchLabels, or a plain mapping of labels alone)
             K policy: {roles: [{name: a, workloads: [{namespace: x, podSelector: {-app: c}}]}]} | w.yaml:2:69: policy.roles[0].workloads[0].podSelector.-app: label key "-app" is not a label name (at most 63 letters, digits, -, _ or ., beginning and ending with a letter or digit)
-            K policy: {roles: [{name: a, workloads: [{namespace: x, pods: {}}]}]}            | w.yaml:2:55: policy.roles[0].workloads[0].pods: unknown key (expected one of: namespace, namespaceSelector, serviceAccount, podSelector; every key is described in docs/configuration.md)
+            K policy: {roles: [{name: a, workloads: [{namespace: x, pods: {}}]}]}            | w.yaml:2:55: policy.roles[0].workloads[0].pods: unknown key (expected one of: namespace, namespaceSelector, serviceAccount, podSelector, user; every key is described in docs/configuration.md)
             identity: {kubernetes: {unknownClient: deny}}                                    | w.yaml:1:40: identity.kubernetes.unknownClient: "deny" is not default or refuse
             """)
     void mistakesAreOneLineWithTheirPlace(String yaml, String expected) {
