@@ -35,8 +35,11 @@ public record Downstream(InetSocketAddress client, String listener, String kind,
                 null, 0));
     }
 
-    /** The PROXY header named the client: it replaces the TCP peer for everything after the head. */
-    static Downstream fromHeader(Channel ch, InetSocketAddress source, int destinationPort, RouteTable routes) {
+    /**
+     * The PROXY header named the client: it replaces the TCP peer for everything after the head. Public for
+     * {@code proxy.head}'s PROXY-protocol reader only; nothing after the head calls it.
+     */
+    public static Downstream fromHeader(Channel ch, InetSocketAddress source, int destinationPort, RouteTable routes) {
         Downstream tcp = of(ch);
         ClientIdentity identity = routes.identify(source.getAddress());
         return keep(ch, new Downstream(source, tcp.listener, tcp.kind, routes.role(source.getAddress(), identity),

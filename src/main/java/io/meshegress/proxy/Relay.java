@@ -1,6 +1,7 @@
 package io.meshegress.proxy;
 
 import io.meshegress.observe.ConnectionRecord;
+import io.meshegress.proxy.timer.IdleTimeout;
 import io.meshegress.transport.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;

@@ -2,9 +2,9 @@ package io.meshegress.proxy.http;
 
 import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.DrainEvent;
-import io.meshegress.proxy.HandshakeDeadline;
 import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.Relay;
+import io.meshegress.proxy.timer.HandshakeDeadline;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

@@ -1,9 +1,9 @@
 package io.meshegress.proxy.http;
 
 import io.meshegress.config.Durations;
-import io.meshegress.proxy.Deadline;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.UpstreamOutcome;
+import io.meshegress.proxy.timer.Deadline;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.HttpClientCodec;

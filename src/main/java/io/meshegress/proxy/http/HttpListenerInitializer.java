@@ -1,11 +1,11 @@
 package io.meshegress.proxy.http;
 
 import io.meshegress.config.ListenAddress;
-import io.meshegress.proxy.ConnectionHead;
-import io.meshegress.proxy.ListenerHead;
-import io.meshegress.proxy.HandshakeDeadline;
-import io.meshegress.proxy.IdleTimeout;
 import io.meshegress.proxy.ProxyRuntime;
+import io.meshegress.proxy.head.ConnectionHead;
+import io.meshegress.proxy.head.ListenerHead;
+import io.meshegress.proxy.timer.HandshakeDeadline;
+import io.meshegress.proxy.timer.IdleTimeout;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;

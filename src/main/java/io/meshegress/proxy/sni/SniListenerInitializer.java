@@ -1,15 +1,15 @@
 package io.meshegress.proxy.sni;
 
-import io.meshegress.proxy.TlsAlert;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.config.ListenAddress;
 import io.meshegress.observe.ConnectionRecord;
-import io.meshegress.proxy.ConnectionHead;
 import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.LingeringClose;
-import io.meshegress.proxy.ListenerHead;
-import io.meshegress.proxy.HandshakeDeadline;
 import io.meshegress.proxy.ProxyRuntime;
+import io.meshegress.proxy.TlsAlert;
+import io.meshegress.proxy.head.ConnectionHead;
+import io.meshegress.proxy.head.ListenerHead;
+import io.meshegress.proxy.timer.HandshakeDeadline;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;

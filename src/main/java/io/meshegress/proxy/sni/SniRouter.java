@@ -1,24 +1,24 @@
 package io.meshegress.proxy.sni;
 
-import io.meshegress.proxy.TlsAlert;
 import io.meshegress.observe.ConnectionRecord;
 import io.meshegress.policy.HostPattern;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.Downstream;
-import io.meshegress.proxy.HandshakeDeadline;
 import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.ProxyRuntime;
 import io.meshegress.proxy.Relay;
 import io.meshegress.proxy.RouteTable;
+import io.meshegress.proxy.TlsAlert;
 import io.meshegress.proxy.UpstreamConnector;
 import io.meshegress.proxy.UpstreamOutcome;
+import io.meshegress.proxy.timer.HandshakeDeadline;
 import io.meshegress.text.Quote;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
-import io.meshegress.proxy.HeldHello;
+import io.meshegress.proxy.head.HeldHello;
 import io.meshegress.tls.HelloVerdict;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;

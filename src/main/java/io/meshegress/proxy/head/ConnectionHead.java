@@ -1,5 +1,7 @@
-package io.meshegress.proxy;
+package io.meshegress.proxy.head;
 
+import io.meshegress.proxy.Admission;
+import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -1,4 +1,4 @@
-package io.meshegress.proxy;
+package io.meshegress.proxy.head;
 
 import io.netty.buffer.ByteBuf;
 import java.util.OptionalInt;

@@ -1,6 +1,8 @@
-package io.meshegress.proxy;
+package io.meshegress.proxy.head;
 
 import io.meshegress.config.EgressConfig;
+import io.meshegress.proxy.Downstream;
+import io.meshegress.proxy.ProxyRuntime;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.group.ChannelGroup;
 

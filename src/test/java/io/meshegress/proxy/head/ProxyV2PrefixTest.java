@@ -1,4 +1,4 @@
-package io.meshegress.proxy;
+package io.meshegress.proxy.head;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,6 +1,10 @@
-package io.meshegress.proxy;
+package io.meshegress.proxy.head;
 
 import io.meshegress.config.EgressConfig;
+import io.meshegress.proxy.Downstream;
+import io.meshegress.proxy.ProxyRuntime;
+import io.meshegress.proxy.RouteTable;
+import io.meshegress.proxy.timer.Deadline;
 import io.meshegress.text.Quote;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;

@@ -1,4 +1,4 @@
-package io.meshegress.proxy;
+package io.meshegress.proxy.timer;
 
 import io.netty.util.concurrent.EventExecutor;
 

@@ -1,4 +1,4 @@
-package io.meshegress.proxy;
+package io.meshegress.proxy.head;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,6 +8,8 @@ import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.observe.ProxyMetrics;
 import io.meshegress.policy.Cidr;
+import io.meshegress.proxy.Downstream;
+import io.meshegress.proxy.RouteTable;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package io.meshegress.proxy;
+package io.meshegress.proxy.head;
 
 import io.meshegress.tls.ClientHelloReader;
 import io.meshegress.tls.HelloVerdict;
