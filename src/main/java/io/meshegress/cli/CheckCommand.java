@@ -11,6 +11,8 @@ import io.meshegress.dns.EgressResolver;
 import io.meshegress.observe.AccessLogFile;
 import io.meshegress.explain.RouteExplanation;
 import io.meshegress.explain.RouteExplanation.Target;
+import io.meshegress.explain.WorkloadQuestion;
+import io.meshegress.text.Quote;
 import io.meshegress.proxy.RouteTable;
 import io.meshegress.transport.Transport;
 import io.meshegress.proxy.UpstreamOutcome;
@@ -51,8 +53,20 @@ final class CheckCommand implements Callable<Integer> {
             + "(policy.clients, and its role in policy.roles); default: any client, in the default role")
     private String client;
 
+    @Option(names = "--workload", paramLabel = WorkloadQuestion.SYNTAX, description = "explain for a pod of "
+            + "namespace NS running as service account SA, with these pod labels: the role its policy.roles[].workloads "
+            + "entries give it, then that role's verdict (with --client: the pod at that address). Offline: no "
+            + "cluster is asked. Not --namespace, which checks the mesh's enforcement across the cluster")
+    private String workload;
+
+    @Option(names = "--namespace-labels", paramLabel = "KEY=VALUE,...", description = "with --workload: the labels "
+            + "of its namespace, for namespaceSelector entries; " + WorkloadQuestion.NAME_LABEL + "=NS is always "
+            + "assumed, as Kubernetes sets it on every namespace")
+    private String namespaceLabels;
+
     @Option(names = "--namespace", paramLabel = "NS", description = "explain for a pod of this namespace across the "
-            + "layers: the mesh's route, the NetworkPolicies mesh.enforce emits, the Sidecar, the proxy's rule")
+            + "layers: the mesh's route, the NetworkPolicies mesh.enforce emits, the Sidecar, the proxy's rule for "
+            + "the default role (the role a workload gets: --workload)")
     private String namespace;
 
     @Option(names = "--protocol", paramLabel = "TCP|UDP", defaultValue = "TCP",
@@ -64,6 +78,27 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (workload != null && namespace != null) {
+            spec.commandLine().getErr().println("mesh-egress: --workload and --namespace ask different questions "
+                    + "(the proxy's role for a pod; the mesh's layers for a namespace): give one");
+            return Main.CONFIG_ERROR;
+        }
+        if (namespaceLabels != null && workload == null) {
+            spec.commandLine().getErr().println("mesh-egress: --namespace-labels describes the namespace of "
+                    + "--workload: give --workload too");
+            return Main.CONFIG_ERROR;
+        }
+        WorkloadQuestion asked = null;
+        if (workload != null) {
+            WorkloadQuestion.Parsed parsed = WorkloadQuestion.parse(workload, namespaceLabels);
+            if (parsed instanceof WorkloadQuestion.Invalid invalid) {
+                spec.commandLine().getErr().println("mesh-egress: --workload " + Quote.shortly(workload)
+                        + (namespaceLabels == null ? "" : " --namespace-labels " + Quote.shortly(namespaceLabels))
+                        + ": " + invalid.reason() + " (expected " + WorkloadQuestion.SYNTAX + ")");
+                return Main.CONFIG_ERROR;
+            }
+            asked = ((WorkloadQuestion.Valid) parsed).question();
+        }
         EgressConfig cfg;
         try {
             cfg = config.load();
@@ -112,8 +147,11 @@ final class CheckCommand implements Callable<Integer> {
                 throw new IllegalStateException(e);
             }
         }
-        if (clientAddress != null || !cfg.policy().roles().isEmpty()) {
-            out.println(RouteExplanation.role(routes, clientAddress).text());
+        if (asked != null) {
+            out.println(asked.assumption("--namespace-labels"));
+        }
+        if (clientAddress != null || asked != null || !cfg.policy().roles().isEmpty()) {
+            out.println(RouteExplanation.role(routes, clientAddress, asked).text());
         }
         int status = Main.OK;
         Transport transport = resolve ? Transport.select(cfg.transport()) : null;
@@ -134,7 +172,7 @@ final class CheckCommand implements Callable<Integer> {
                             protocol.toUpperCase(java.util.Locale.ROOT), out);
                     continue;
                 }
-                RouteExplanation.routes(cfg, routes, clientAddress, target.get()).forEach(r -> out.println(r.text()));
+                RouteExplanation.routes(cfg, routes, clientAddress, asked, target.get()).forEach(r -> out.println(r.text()));
                 if (resolver != null) {
                     explainAddresses(cfg, routes, resolver, loop.next(), target.get(), out);
                 }

@@ -3,6 +3,7 @@ package io.meshegress.explain;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.HostPattern;
 import io.meshegress.policy.Role;
+import io.meshegress.policy.Workload;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.RouteTable;
 import io.meshegress.proxy.UpstreamOutcome;
@@ -30,29 +31,53 @@ public final class RouteExplanation {
                         String verdict, String text) {
     }
 
-    /** The role a client gets, and why. */
-    public record ClientRole(String client, String role, String reason, String mode) {
+    /**
+     * The role a client gets, and why.
+     *
+     * @param client   the address asked about, or null
+     * @param workload the workload asked about ({@link WorkloadQuestion#display()}), or null
+     */
+    public record ClientRole(String client, String workload, String role, String reason, String mode) {
         /** The line {@code check} prints. */
         public String text() {
-            return (client == null ? "any client (no --client)" : "client " + client) + ": role " + role + " ("
-                    + reason + "), mode " + mode;
+            String who = client == null && workload == null ? "any client (no --client)"
+                    : client == null ? "workload " + workload
+                    : workload == null ? "client " + client : "client " + client + " as workload " + workload;
+            return who + ": role " + role + " (" + reason + "), mode " + mode;
         }
     }
 
     public static ClientRole role(RouteTable routes, InetAddress client) {
         Role role = routes.role(client);
-        return new ClientRole(client == null ? null : client.getHostAddress(), role.name(),
+        return new ClientRole(client == null ? null : client.getHostAddress(), null, role.name(),
                 client == null ? "no --client" : routes.roleReason(client), role.mode().word());
+    }
+
+    /** The role of a pod asked about: as {@code workload}, at {@code client} (null: any address). */
+    public static ClientRole role(RouteTable routes, InetAddress client, WorkloadQuestion workload) {
+        if (workload == null) {
+            return role(routes, client);
+        }
+        Role role = routes.role(client, workload.workload());
+        return new ClientRole(client == null ? null : client.getHostAddress(), workload.display(), role.name(),
+                routes.roleReason(client, workload.workload()), role.mode().word());
     }
 
     /** For each listener, the route table's own verdict for {@code target} from {@code client} (null: any). */
     public static List<Route> routes(EgressConfig cfg, RouteTable routes, InetAddress client, Target t) {
+        return routes(cfg, routes, client, null, t);
+    }
+
+    /** {@link #routes(EgressConfig, RouteTable, InetAddress, Target)} for a pod asked about (null: none). */
+    public static List<Route> routes(EgressConfig cfg, RouteTable routes, InetAddress client,
+                                     WorkloadQuestion workload, Target t) {
+        Asked asked = new Asked(client, workload == null ? null : workload.workload());
         List<Route> out = new ArrayList<>();
         for (EgressConfig.SniListener s : cfg.sni()) {
             String listener = "sni " + s.listen();
             if (s.upstreamPortFromHeader()) {
                 int port = t.port() == null ? 443 : t.port();
-                out.add(decided(cfg, routes, client, Destination.Kind.SNI, t, port, listener, "sni",
+                out.add(decided(cfg, routes, asked, Destination.Kind.SNI, t, port, listener, "sni",
                         t.display(port) + " via " + listener + " (port " + port + " from the PROXY header): "));
                 continue;
             }
@@ -62,24 +87,29 @@ public final class RouteExplanation {
                         t.display(t.port()) + " via " + listener + ": " + why));
                 continue;
             }
-            out.add(decided(cfg, routes, client, Destination.Kind.SNI, t, s.upstreamPort(), listener, "sni",
+            out.add(decided(cfg, routes, asked, Destination.Kind.SNI, t, s.upstreamPort(), listener, "sni",
                     t.display(s.upstreamPort()) + " via " + listener + ": "));
         }
         if (cfg.http() != null) {
             String listener = "http " + cfg.http().listen();
             int plainPort = t.port() == null ? 80 : t.port();
-            out.add(decided(cfg, routes, client, Destination.Kind.HTTP, t, plainPort, listener, "http",
+            out.add(decided(cfg, routes, asked, Destination.Kind.HTTP, t, plainPort, listener, "http",
                     t.display(plainPort) + " via " + listener + " plain HTTP: "));
             int port = t.port() == null ? 443 : t.port();
-            out.add(decided(cfg, routes, client, Destination.Kind.CONNECT, t, port, listener, "connect",
+            out.add(decided(cfg, routes, asked, Destination.Kind.CONNECT, t, port, listener, "connect",
                     t.display(port) + " via " + listener + " CONNECT: "));
         }
         return out;
     }
 
-    private static Route decided(EgressConfig cfg, RouteTable routes, InetAddress client, Destination.Kind kind,
+    /** Who is asked about: an address (null: any), as a pod (null: whatever the route table knows of it). */
+    private record Asked(InetAddress client, Workload workload) {
+    }
+
+    private static Route decided(EgressConfig cfg, RouteTable routes, Asked asked, Destination.Kind kind,
                                  Target t, int port, String listener, String kindWord, String prefix) {
-        RouteTable.Verdict v = routes.decide(client, kind, t.host(), port);
+        RouteTable.Verdict v = asked.workload() == null ? routes.decide(asked.client(), kind, t.host(), port)
+                : routes.decide(asked.client(), asked.workload(), kind, t.host(), port);
         boolean allowed = v.allowed();
         String verdict = v.toString();
         // An address known without DNS (an IP literal, or resolver.hosts) meets the address rules here too.

@@ -96,7 +96,9 @@ public final class EgressPolicy {
         if (client != null && r.holding(client).isPresent()) {
             return r.path() + ".clients \"" + r.holding(client).orElseThrow() + "\"";
         }
-        return r.path() + ".workloads[" + r.selecting(workload) + "] (pod " + workload + ", service account "
+        // A workload asked about (check --workload) has no pod name: its namespace says enough.
+        return r.path() + ".workloads[" + r.selecting(workload) + "] (" + (workload.pod() == null
+                ? "namespace " + workload.namespace() : "pod " + workload) + ", service account "
                 + workload.serviceAccount() + ")";
     }
 

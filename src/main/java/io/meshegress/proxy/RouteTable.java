@@ -7,6 +7,7 @@ import io.meshegress.policy.Decision;
 import io.meshegress.policy.EgressPolicy;
 import io.meshegress.policy.PolicyMode;
 import io.meshegress.policy.Role;
+import io.meshegress.policy.Workload;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -145,6 +146,29 @@ public final class RouteTable {
             return c;
         }
         return decide(role(client, identity), kind, host, port);
+    }
+
+    /**
+     * Rules 1 to 4 for a client the asker names ({@code check --workload}, {@code /explain?workload=}): at this
+     * address (null: any address, rule 1 not asked) as this pod, whatever the watch says of the address.
+     */
+    public Verdict decide(InetAddress client, Workload workload, Destination.Kind kind, String host, int port) {
+        ClientIdentity identity = new ClientIdentity.Pod(workload);
+        if (client == null) {
+            return decide(policy.role(null, workload), kind, host, port);
+        }
+        Verdict c = client(client, identity);
+        return c.allowed() ? decide(role(client, identity), kind, host, port) : c;
+    }
+
+    /** The role of a client the asker names: at this address (null: any) as this pod. */
+    public Role role(InetAddress client, Workload workload) {
+        return policy.role(client, workload);
+    }
+
+    /** Why a client the asker names has its role, in the config's words. */
+    public String roleReason(InetAddress client, Workload workload) {
+        return policy.roleReason(client, workload);
     }
 
     /** {@link #decide} for a destination a listener made, with the role decided at its connection's head. */
