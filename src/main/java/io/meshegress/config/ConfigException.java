@@ -42,10 +42,13 @@ public final class ConfigException extends Exception {
         return sb.append(oneLine(problem, MAX_PROBLEM)).toString();
     }
 
-    /** At most {@code max} characters, control characters escaped, so the message stays one short line. */
+    /**
+     * Control characters escaped, then at most {@code max} characters of that, so the message stays one short line:
+     * the bound is on what is printed (each escape is four characters), never on the text before escaping.
+     */
     private static String oneLine(String text, int max) {
-        String cut = text.length() > max ? text.substring(0, max) + "..." : text;
-        return Quote.escapeControls(cut);
+        String escaped = Quote.escapeControls(text.length() > max ? text.substring(0, max + 1) : text);
+        return escaped.length() > max ? escaped.substring(0, max) + "..." : escaped;
     }
 
     public String file() {

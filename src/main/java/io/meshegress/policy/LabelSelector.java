@@ -1,5 +1,6 @@
 package io.meshegress.policy;
 
+import io.meshegress.text.Quote;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,7 @@ public final class LabelSelector {
                     return o;
                 }
             }
-            throw new IllegalArgumentException("\"" + text + "\" is not In, NotIn, Exists or DoesNotExist");
+            throw new IllegalArgumentException(Quote.shortly(text) + " is not In, NotIn, Exists or DoesNotExist");
         }
     }
 
@@ -119,21 +120,21 @@ public final class LabelSelector {
         if (slash >= 0) {
             String prefix = key.substring(0, slash);
             if (prefix.isEmpty() || prefix.length() > 253 || !SUBDOMAIN.matcher(prefix).matches()) {
-                throw new IllegalArgumentException("label key \"" + key + "\": the prefix before / must be a DNS "
-                        + "subdomain (lower-case letters, digits, - and .)");
+                throw new IllegalArgumentException("label key " + Quote.shortly(key) + ": the prefix before / must "
+                        + "be a DNS subdomain (lower-case letters, digits, - and .)");
             }
         }
         if (name.isEmpty() || name.length() > 63 || !NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("label key \"" + key + "\" is not a label name (at most 63 letters, "
-                    + "digits, -, _ or ., beginning and ending with a letter or digit)");
+            throw new IllegalArgumentException("label key " + Quote.shortly(key) + " is not a label name (at most "
+                    + "63 letters, digits, -, _ or ., beginning and ending with a letter or digit)");
         }
     }
 
     /** A label value: empty, or at most 63 characters as a name. */
     public static void checkValue(String value) {
         if (!value.isEmpty() && (value.length() > 63 || !NAME.matcher(value).matches())) {
-            throw new IllegalArgumentException("label value \"" + value + "\" is not a label value (at most 63 "
-                    + "letters, digits, -, _ or ., beginning and ending with a letter or digit)");
+            throw new IllegalArgumentException("label value " + Quote.shortly(value) + " is not a label value "
+                    + "(at most 63 letters, digits, -, _ or ., beginning and ending with a letter or digit)");
         }
     }
 }

@@ -108,6 +108,22 @@ class HostileConfigTest {
     }
 
     @Test
+    void controlCharactersInALabelKeyStayOnOneShortLine() throws Exception {
+        // The key is in the message twice, in the key path and in the problem; both are bounded as printed, where
+        // each control character is four characters long (\x01).
+        String key = "\\x01".repeat(200); // 800 characters of YAML: a flow key may have 1024
+        CliRun r = check(write("labels.yaml", """
+                identity: {kubernetes: {kubeconfig: /tmp/kc}}
+                http: {listen: "127.0.0.1:8080"}
+                policy:
+                  roles:
+                    - {name: r, allow: [a.test], workloads: [{namespace: a, podSelector: {"%s": x}}]}
+                """.formatted(key)));
+        assertOneShortLine(r, "labels.yaml:5:");
+        assertThat(r.err()).contains("is not a label name", "(200 characters)");
+    }
+
+    @Test
     void aDurationBeyondWhatTimersCountIsRefused() throws Exception {
         // 999999999h is 114,000 years: the proxy's timers (nanoseconds) would have overflowed at the first
         // connection. The longest is 100 days.
