@@ -10,6 +10,11 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.mockwebserver.http.Response;
+import io.fabric8.mockwebserver.http.WebSocket;
+import io.fabric8.mockwebserver.http.WebSocketListener;
 import io.meshegress.testing.Command;
 import io.meshegress.testing.HttpOrigin;
 import io.meshegress.testing.JarProcess;
@@ -35,6 +40,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +52,8 @@ import org.junit.jupiter.api.io.TempDir;
  * pods. Before the first list the proxy refuses everyone and is not ready; then each pod gets its namespace's
  * role over CONNECT, absolute-form and Host-routed HTTP; an address handed from a deleted pod to a pod in another
  * namespace changes the answer for new connections only; with the API server gone the last map keeps serving and
- * the staleness gauge rises.
+ * the staleness gauge rises; when it comes back the watch resumes, and after 410 Gone the informer lists afresh
+ * (pods missing from the new list lose their addresses).
  */
 class WorkloadIdentityIT {
     static final String PROXY = "127.0.0.10:8080";
@@ -103,9 +111,7 @@ class WorkloadIdentityIT {
                         .startsWith("503");
                 assertThat(proxy.awaitOut(l -> l.contains("identity_not_ready"))).contains("\"status\":503");
 
-                KubernetesMockServer api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                        new KubernetesCrudDispatcher(), false);
-                api.init(InetAddress.getByName("127.0.0.1"), apiPort);
+                KubernetesMockServer api = apiServer(new KubernetesCrudDispatcher(), apiPort);
                 try (KubernetesClient k8s = api.createClient()) {
                     namespace(k8s, "payments", Map.of("team", "pay"));
                     namespace(k8s, "search", Map.of("team", "search"));
@@ -163,7 +169,103 @@ class WorkloadIdentityIT {
                 assertThat(answer(PAYMENTS_POD, ways().get(0), "search.qq.test")).isEqualTo("200");
                 assertThat(answer("127.0.0.14", ways().get(0), "pay.qq.test")).isEqualTo("200");
                 assertThat(status("/readyz")).isEqualTo(200);
+
+                // The API server comes back with a pod it did not have: the watch resumes, the pod gets its role.
+                ExpiringHistory history = new ExpiringHistory();
+                KubernetesMockServer restarted = apiServer(history, apiPort);
+                try (KubernetesClient k8s = restarted.createClient()) {
+                    namespace(k8s, "payments", Map.of("team", "pay"));
+                    namespace(k8s, "search", Map.of("team", "search"));
+                    pod(k8s, "payments", "late-1", "api", Map.of("app", "api"), "127.0.0.15");
+                    Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> answer("127.0.0.15",
+                            ways().get(0), "pay.qq.test").equals("200"));
+                    assertThat(answer("127.0.0.15", ways().get(2), "search.qq.test")).isEqualTo("403");
+                    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> staleness() < 2);
+                    // This server replays no deletions on a resumed watch (a real one would, from its history),
+                    // so the marker pod it never had is still known: only a fresh list can drop it.
+                    assertThat(answer("127.0.0.14", ways().get(0), "pay.qq.test")).isEqualTo("200");
+                    assertThat(history.podLists()).as("a resumed watch, no new list").isZero();
+                } finally {
+                    restarted.destroy();
+                }
+
+                // Back again, it no longer has the resourceVersion the watch resumes from: 410 Gone, and the
+                // informer lists afresh. The marker and late-1 are in no list now, so they are gone.
+                history = new ExpiringHistory();
+                history.expireNextPodWatch();
+                KubernetesMockServer relisted = apiServer(history, apiPort);
+                try (KubernetesClient k8s = relisted.createClient()) {
+                    namespace(k8s, "payments", Map.of("team", "pay"));
+                    namespace(k8s, "search", Map.of("team", "search"));
+                    pod(k8s, "search", "late-2", "web", Map.of("app", "web"), "127.0.0.16");
+                    Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> answer("127.0.0.16",
+                            ways().get(0), "search.qq.test").equals("200"));
+                    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> answer("127.0.0.14",
+                            ways().get(0), "pay.qq.test").equals("403"));
+                    assertThat(answer("127.0.0.15", ways().get(1), "pay.qq.test")).isEqualTo("403");
+                    assertThat(history.goneAnswered()).isTrue();
+                    assertThat(history.podLists()).as("the list after 410 Gone").isPositive();
+                    assertThat(status("/readyz")).isEqualTo(200);
+                } finally {
+                    relisted.destroy();
+                }
             }
+        }
+    }
+
+    static KubernetesMockServer apiServer(KubernetesCrudDispatcher dispatcher, int port) throws Exception {
+        KubernetesMockServer api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                dispatcher, false);
+        api.init(InetAddress.getByName("127.0.0.1"), port);
+        return api;
+    }
+
+    /**
+     * CRUD mode, counting the lists of pods; once armed, the next watch of pods from a resourceVersion is answered
+     * as an API server answers a resourceVersion its history no longer holds: an ERROR event carrying a Status
+     * 410 Gone, reason Expired (kube-apiserver's watch cache sends the error in the stream, not as the status).
+     */
+    static final class ExpiringHistory extends KubernetesCrudDispatcher {
+        private final AtomicBoolean armed = new AtomicBoolean();
+        private final AtomicBoolean goneAnswered = new AtomicBoolean();
+        private final AtomicInteger podLists = new AtomicInteger();
+
+        void expireNextPodWatch() {
+            armed.set(true);
+        }
+
+        boolean goneAnswered() {
+            return goneAnswered.get();
+        }
+
+        int podLists() {
+            return podLists.get();
+        }
+
+        @Override
+        public MockResponse dispatch(RecordedRequest request) {
+            String path = request.getPath();
+            if (request.getMethod().equals("GET") && path.startsWith("/api/v1/pods")) {
+                boolean watch = path.contains("watch=true");
+                if (watch && path.contains("resourceVersion=") && armed.compareAndSet(true, false)) {
+                    // As the API server's watch cache answers: the stream opens, then an ERROR event, then the end.
+                    return new MockResponse().withWebSocketUpgrade(new WebSocketListener() {
+                        @Override
+                        public void onOpen(WebSocket ws, Response response) {
+                            goneAnswered.set(true);
+                            ws.send("""
+                                    {"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},\
+                                    "status":"Failure","message":"too old resource version: 1 (2)",\
+                                    "reason":"Expired","code":410}}""");
+                            ws.close(1000, "");
+                        }
+                    });
+                }
+                if (!watch) {
+                    podLists.incrementAndGet();
+                }
+            }
+            return super.dispatch(request);
         }
     }
 
