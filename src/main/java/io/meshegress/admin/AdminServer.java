@@ -117,7 +117,7 @@ public final class AdminServer extends ChannelInitializer<SocketChannel> {
                         status.board().refusals(), param(uri, "filter"))), JSON);
                 case EXPLAIN -> {
                     Explain.Answer answer = Explain.ask(status.runtime().get(), param(uri, "host"),
-                            param(uri, "port"), param(uri, "client"));
+                            param(uri, "port"), who(uri));
                     yield body(answer.error() == null ? HttpResponseStatus.OK : HttpResponseStatus.BAD_REQUEST,
                             Explain.json(answer), JSON);
                 }
@@ -130,9 +130,9 @@ public final class AdminServer extends ChannelInitializer<SocketChannel> {
 
         private FullHttpResponse statusPage(QueryStringDecoder uri) {
             StatusPage.Query query = new StatusPage.Query(param(uri, "filter"), param(uri, "host"),
-                    param(uri, "port"), param(uri, "client"));
+                    param(uri, "port"), who(uri));
             Explain.Answer answer = query.host() == null ? null
-                    : Explain.ask(status.runtime().get(), query.host(), query.port(), query.client());
+                    : Explain.ask(status.runtime().get(), query.host(), query.port(), query.who());
             FullHttpResponse response = body(HttpResponseStatus.OK,
                     StatusPage.html(status, metrics, ready.get(), query, answer), "text/html; charset=utf-8");
             // No script, no style or image from anywhere else, no framing: the page needs none of them.
@@ -159,6 +159,11 @@ public final class AdminServer extends ChannelInitializer<SocketChannel> {
             r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
             r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
             return r;
+        }
+
+        /** Whom an explanation is for: {@code client}, {@code workload} and {@code namespaceLabels}. */
+        private static Explain.Who who(QueryStringDecoder uri) {
+            return new Explain.Who(param(uri, "client"), param(uri, "workload"), param(uri, "namespaceLabels"));
         }
 
         /** The first value of a query parameter, or null. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshegress.explain.RouteExplanation;
 import io.meshegress.explain.RouteExplanation.Target;
+import io.meshegress.explain.WorkloadQuestion;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.proxy.ProxyRuntime;
 import io.meshegress.proxy.RouteTable;
@@ -15,8 +16,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * {@code /explain?host=&port=&client=} and the status page's form: the route table's answer for a host (and
- * port, and client) under the configuration in force, the same lines {@code check --client} prints.
+ * {@code /explain?host=&port=&client=&workload=&namespaceLabels=} and the status page's form: the route table's
+ * answer for a host (and port, and client or workload) under the configuration in force, the same lines
+ * {@code check --client} and {@code check --workload} print.
  */
 final class Explain {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -24,21 +26,32 @@ final class Explain {
     private Explain() {
     }
 
+    /**
+     * Whom the question is for, as the query string gives it (null or blank: not asked): a client address, a
+     * workload {@code NS/SA[?KEY=VALUE,...]} (with an address: the pod at that address) and its namespace's labels.
+     */
+    record Who(String client, String workload, String namespaceLabels) {
+    }
+
     /** The answer, or why the question could not be asked ({@code error}; then the rest is empty). */
-    record Answer(String host, Integer port, String client, RouteExplanation.ClientRole role,
-                  List<RouteExplanation.Route> routes, String error) {
+    record Answer(String host, Integer port, String client, WorkloadQuestion workload,
+                  RouteExplanation.ClientRole role, List<RouteExplanation.Route> routes, String error) {
         static Answer invalid(String error) {
-            return new Answer(null, null, null, null, List.of(), error);
+            return new Answer(null, null, null, null, null, List.of(), error);
         }
     }
 
-    static Answer ask(ProxyRuntime runtime, String host, String port, String client) {
-        return runtime == null ? ask(null, null, host, port, client)
-                : ask(runtime.config(), runtime.routes(), host, port, client);
+    static Answer ask(ProxyRuntime runtime, String host, String port, Who who) {
+        return runtime == null ? ask(null, null, host, port, who)
+                : ask(runtime.config(), runtime.routes(), host, port, who);
+    }
+
+    static Answer ask(EgressConfig cfg, RouteTable routes, String host, String port, String client) {
+        return ask(cfg, routes, host, port, new Who(client, null, null));
     }
 
     /** @param cfg the configuration in force (null: none yet) and {@code routes} its route table */
-    static Answer ask(EgressConfig cfg, RouteTable routes, String host, String port, String client) {
+    static Answer ask(EgressConfig cfg, RouteTable routes, String host, String port, Who who) {
         if (host == null || host.isBlank()) {
             return Answer.invalid("host is required (HOST, HOST:PORT or [IPv6]:PORT)");
         }
@@ -58,6 +71,7 @@ final class Explain {
             return Answer.invalid(quoteShort(asked) + " is not HOST or HOST:PORT");
         }
         InetAddress clientAddress = null;
+        String client = who.client();
         if (client != null && !client.isBlank()) {
             byte[] bytes = NetUtil.createByteArrayFromIpAddressString(client.strip());
             if (bytes == null) {
@@ -69,11 +83,24 @@ final class Explain {
                 throw new IllegalStateException(e);
             }
         }
-        RouteExplanation.ClientRole role = clientAddress != null || !cfg.policy().roles().isEmpty()
-                ? RouteExplanation.role(routes, clientAddress) : null;
+        WorkloadQuestion workload = null;
+        boolean namespaceLabels = who.namespaceLabels() != null && !who.namespaceLabels().isBlank();
+        if (who.workload() != null && !who.workload().isBlank()) {
+            WorkloadQuestion.Parsed parsed = WorkloadQuestion.parse(who.workload(), who.namespaceLabels());
+            if (parsed instanceof WorkloadQuestion.Invalid invalid) {
+                return Answer.invalid("workload " + quoteShort(who.workload()) + (namespaceLabels
+                        ? " namespaceLabels " + quoteShort(who.namespaceLabels()) : "") + ": " + invalid.reason()
+                        + " (expected " + WorkloadQuestion.SYNTAX + ")");
+            }
+            workload = ((WorkloadQuestion.Valid) parsed).question();
+        } else if (namespaceLabels) {
+            return Answer.invalid("namespaceLabels describes the namespace of workload: give workload too");
+        }
+        RouteExplanation.ClientRole role = clientAddress != null || workload != null
+                || !cfg.policy().roles().isEmpty() ? RouteExplanation.role(routes, clientAddress, workload) : null;
         return new Answer(target.get().host(), target.get().port(),
-                clientAddress == null ? null : clientAddress.getHostAddress(), role,
-                RouteExplanation.routes(cfg, routes, clientAddress, target.get()), null);
+                clientAddress == null ? null : clientAddress.getHostAddress(), workload, role,
+                RouteExplanation.routes(cfg, routes, clientAddress, workload, target.get()), null);
     }
 
     static String json(Answer a) {
@@ -89,6 +116,17 @@ final class Explain {
             n.put("port", a.port());
         }
         n.put("client", a.client());
+        if (a.workload() == null) {
+            n.putNull("workload");
+        } else {
+            ObjectNode w = n.putObject("workload");
+            w.put("namespace", a.workload().namespace()).put("serviceAccount", a.workload().serviceAccount());
+            ObjectNode pod = w.putObject("podLabels");
+            a.workload().podLabels().forEach(pod::put);
+            ObjectNode ns = w.putObject("namespaceLabels");
+            a.workload().namespaceLabels().forEach(ns::put);
+            w.put("assumed", a.workload().assumption("namespaceLabels="));
+        }
         if (a.role() != null) {
             n.putObject("role").put("name", a.role().role()).put("reason", a.role().reason()).put("mode", a.role().mode());
         }

@@ -28,7 +28,11 @@ public final class StatusPage {
     }
 
     /** A filter on the refusals, and an optional question for the explain form (null fields: not asked). */
-    public record Query(String filter, String host, String port, String client) {
+    public record Query(String filter, String host, String port, Explain.Who who) {
+        /** A question for a client address alone (or for any client: null). */
+        public Query(String filter, String host, String port, String client) {
+            this(filter, host, port, new Explain.Who(client, null, null));
+        }
     }
 
     private static final String STYLE = "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}"
@@ -51,7 +55,7 @@ public final class StatusPage {
         explainForm(b, q, answer);
         refusals(b, board.refusals(), q.filter());
         b.append("<p>Also: <a href=\"/metrics\">/metrics</a>, <a href=\"/refusals\">/refusals</a> (JSON), ")
-                .append("<code>/explain?host=&amp;port=&amp;client=</code> (JSON), <a href=\"/healthz\">/healthz</a>, ")
+                .append("<code>/explain?host=&amp;port=&amp;client=&amp;workload=&amp;namespaceLabels=</code> (JSON), <a href=\"/healthz\">/healthz</a>, ")
                 .append("<a href=\"/readyz\">/readyz</a>. Configuration in force: ")
                 .append(rt == null ? "none" : rt.config().listeners().size() + " listeners").append(".</p>");
         return b.append("</body></html>").toString();
@@ -88,7 +92,11 @@ public final class StatusPage {
         b.append("<h2>Explain</h2><form method=\"get\" action=\"/\"><label>host[:port] <input name=\"host\" value=\"")
                 .append(esc(q.host())).append("\" size=\"32\" required></label> <label>port <input name=\"port\" value=\"")
                 .append(esc(q.port())).append("\" size=\"6\"></label> <label>client <input name=\"client\" value=\"")
-                .append(esc(q.client())).append("\" size=\"16\" placeholder=\"any\"></label> ")
+                .append(esc(q.who().client())).append("\" size=\"16\" placeholder=\"any\"></label> ")
+                .append("<label>workload <input name=\"workload\" value=\"").append(esc(q.who().workload()))
+                .append("\" size=\"24\" placeholder=\"NS/SA?KEY=VALUE,...\"></label> ")
+                .append("<label>namespace labels <input name=\"namespaceLabels\" value=\"")
+                .append(esc(q.who().namespaceLabels())).append("\" size=\"20\" placeholder=\"KEY=VALUE,...\"></label> ")
                 .append("<button type=\"submit\">explain</button></form>");
         if (answer == null) {
             return;
@@ -97,6 +105,9 @@ public final class StatusPage {
         if (answer.error() != null) {
             b.append("<p class=\"err\">").append(esc(answer.error())).append("</p></div>");
             return;
+        }
+        if (answer.workload() != null) {
+            b.append("<p>").append(esc(answer.workload().assumption("namespace labels"))).append("</p>");
         }
         if (answer.role() != null) {
             b.append("<p>").append(esc(answer.role().text())).append("</p>");
@@ -114,13 +125,21 @@ public final class StatusPage {
     private static void refusals(StringBuilder b, List<AccessEntry> all, String filter) {
         List<AccessEntry> shown = RefusalFilter.apply(all, filter);
         b.append("<h2>Last refusals</h2><form method=\"get\" action=\"/\"><label>filter <input name=\"filter\" value=\"")
-                .append(esc(filter)).append("\" size=\"32\" placeholder=\"host, client, rule, status ...\"></label> ")
+                .append(esc(filter)).append("\" size=\"32\" placeholder=\"host, client, namespace, rule, status ...\"></label> ")
                 .append("<button type=\"submit\">filter</button></form><p>").append(shown.size()).append(" of ")
                 .append(all.size()).append(" kept (the last ").append(StatusBoard.REFUSALS).append("), newest first.</p>")
-                .append("<table id=\"refusals\"><tr><th>time</th><th>client</th><th>host</th><th>port</th>")
-                .append("<th>listener</th><th>role</th><th>rule</th><th>status</th></tr>");
+                .append("<table id=\"refusals-by-namespace\"><tr><th>namespace</th><th>refusals</th></tr>");
+        for (RefusalCount.ByNamespace n : RefusalCount.byNamespace(all)) {
+            b.append("<tr><td>").append(n.namespace() == null ? "(no pod)" : esc(n.namespace())).append("</td>")
+                    .append(num(n.count())).append("</tr>");
+        }
+        b.append("</table><p>Refusals by the client's namespace, of the ").append(all.size())
+                .append(" kept; (no pod): a client the cluster does not name.</p>")
+                .append("<table id=\"refusals\"><tr><th>time</th><th>client</th><th>namespace</th><th>host</th>")
+                .append("<th>port</th><th>listener</th><th>role</th><th>rule</th><th>status</th></tr>");
         for (AccessEntry e : shown) {
             b.append("<tr><td>").append(esc(e.time().toString())).append("</td><td>").append(esc(e.client()))
+                    .append("</td><td>").append(e.workload() == null ? "" : esc(e.workload().namespace()))
                     .append("</td><td>").append(esc(e.host())).append("</td><td class=\"num\">").append(e.port() > 0 ? Integer.toString(e.port()) : "-")
                     .append("</td><td>")
                     .append(esc(e.listener())).append("</td><td>").append(esc(e.role())).append("</td><td>")

@@ -22,6 +22,24 @@ class StatusPageTest {
         assertThat(StatusPage.esc("api.github.com")).isEqualTo("api.github.com");
     }
 
+    static AccessEntry refusedPod(String namespace) {
+        return new AccessEntry(Instant.parse("2026-12-02T10:00:00Z"), "http 127.0.0.1:8080", "10.1.2.3:5555", null,
+                "default", "connect", "a.test", 443, null, "refused", "refused by policy.allow", null, 403, null, 0, 0,
+                0, new AccessEntry.Workload(namespace, "api", "api-7d9f"));
+    }
+
+    @Test
+    void refusalsAreCountedByNamespaceMostFirstAndClientsThatAreNoPodLast() {
+        List<AccessEntry> all = List.of(refusedPod("search"), refused("x.test", "r", 403), refusedPod("payments"),
+                refusedPod("search"), refusedPod("batch"));
+        assertThat(RefusalCount.byNamespace(all)).containsExactly(new RefusalCount.ByNamespace("search", 2),
+                new RefusalCount.ByNamespace("batch", 1), new RefusalCount.ByNamespace("payments", 1),
+                new RefusalCount.ByNamespace(null, 1));
+        assertThat(RefusalCount.byNamespace(List.of())).isEmpty();
+        assertThat(RefusalFilter.apply(all, "BATCH")).hasSize(1);
+        assertThat(RefusalFilter.apply(all, "api-7d9f")).as("the pod's name is not shown, so not searched").isEmpty();
+    }
+
     @Test
     void theFilterIsACaseBlindSubstringOfAnyShownField() {
         List<AccessEntry> all = List.of(refused("a.evil.test", "refused by policy.deny[0] \"*.evil.test\"", 403),
