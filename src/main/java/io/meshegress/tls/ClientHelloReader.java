@@ -16,6 +16,13 @@ import java.util.Arrays;
  * Go's server drops warning alerts before the ClientHello and reads on. Any record version is accepted on the
  * way (Go accepts versions up to 0x0fff on the first record), as a server would.
  *
+ * <p>After a HelloRetryRequest ({@link #afterHelloRetryRequest}) the client's next handshake message is read the
+ * same way, from the first byte the client sent after the records of its first ClientHello. Before it, records a
+ * TLS 1.3 server reads past are skipped: change_cipher_spec (RFC 8446 D.4: a client in middlebox compatibility
+ * mode sends one before its second ClientHello) and application_data (early data, which a server that asked
+ * for another ClientHello skips, RFC 8446 §4.2.10). Skipping more than a server would is safe: the message
+ * behind them is judged all the same. Anything else there, TLS or not, is {@link HelloVerdict.Unreadable}.
+ *
  * <p>Incremental and pure: {@link #read} is given all bytes received so far (from the connection's first byte,
  * at the buffer's reader index, never consumed) and continues where it stopped, so a hello arriving a byte at a
  * time costs linear work. One instance per connection; not thread-safe.
@@ -28,16 +35,39 @@ public final class ClientHelloReader {
     /** RFC 8446 §5.1: "The length MUST NOT exceed 2^14 bytes" (record_overflow otherwise). */
     static final int MAX_RECORD_PAYLOAD = 1 << 14;
 
+    private static final int CHANGE_CIPHER_SPEC = 20;
     private static final int HANDSHAKE = 22;
+    private static final int APPLICATION_DATA = 23;
     private static final int CLIENT_HELLO = 1;
     private static final int RECORD_HEADER = 5;
 
+    /** Which of a connection's ClientHellos this reads. */
+    private enum Hello { FIRST, AFTER_RETRY_REQUEST }
+
+    private final Hello hello;
     /** Offset (from the first byte) of the next record header not yet read. */
     private int next;
     /** The handshake bytes of records read so far, when the message spans more than one record. */
     private byte[] assembled;
     private int assembledLength;
     private HelloVerdict verdict = HelloVerdict.INCOMPLETE;
+
+    /** A reader of a connection's first ClientHello. */
+    public ClientHelloReader() {
+        this(Hello.FIRST);
+    }
+
+    private ClientHelloReader(Hello hello) {
+        this.hello = hello;
+    }
+
+    /**
+     * A reader of the ClientHello a client sends after the server's HelloRetryRequest (RFC 8446 §4.1.4), given
+     * the bytes from the first after the records of the first ClientHello.
+     */
+    public static ClientHelloReader afterHelloRetryRequest() {
+        return new ClientHelloReader(Hello.AFTER_RETRY_REQUEST);
+    }
 
     /** The verdict on {@code in}'s readable bytes: the connection's bytes from its first on. */
     public HelloVerdict read(ByteBuf in) {
@@ -49,7 +79,7 @@ public final class ClientHelloReader {
     }
 
     private HelloVerdict readMore(ByteBuf in, int base, int end) {
-        if (next == 0) {
+        if (next == 0 && hello == Hello.FIRST) {
             if (end - base < 1) {
                 return HelloVerdict.INCOMPLETE;
             }
@@ -64,8 +94,12 @@ public final class ClientHelloReader {
                 return HelloVerdict.INCOMPLETE;
             }
             int type = in.getUnsignedByte(at);
-            if (type != HANDSHAKE) {
-                return new HelloVerdict.Unreadable("a " + recordName(type) + " record inside the ClientHello");
+            boolean beforeMessage = hello == Hello.AFTER_RETRY_REQUEST && assembled == null;
+            boolean skipped = beforeMessage && (type == CHANGE_CIPHER_SPEC || type == APPLICATION_DATA);
+            if (type != HANDSHAKE && !skipped) {
+                return new HelloVerdict.Unreadable("a " + recordName(type) + " record "
+                        + (beforeMessage ? "where the second ClientHello must come"
+                        : "inside the ClientHello"));
             }
             int length = in.getUnsignedShort(at + 3);
             if (length > MAX_RECORD_PAYLOAD) {
@@ -76,9 +110,13 @@ public final class ClientHelloReader {
             }
             if (end - at < RECORD_HEADER + length) {
                 // The header says what comes: refuse an oversized or wrong message before it is all here.
-                return early(in, at + RECORD_HEADER, Math.min(end, at + RECORD_HEADER + length));
+                return skipped ? HelloVerdict.INCOMPLETE
+                        : early(in, at + RECORD_HEADER, Math.min(end, at + RECORD_HEADER + length));
             }
             next += RECORD_HEADER + length;
+            if (skipped) {
+                continue;
+            }
             HelloVerdict v = append(in, at + RECORD_HEADER, length);
             if (v.decided()) {
                 return v;

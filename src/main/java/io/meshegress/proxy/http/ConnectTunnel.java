@@ -70,15 +70,17 @@ final class ConnectTunnel {
     }
 
     /**
-     * http.connectSniCheck: the relay starts with {@link TunnelSniCheck} before it, and the bytes that came with
-     * the CONNECT head go through the check like every later byte.
+     * http.connectSniCheck: the relay starts with {@link TunnelSniCheck} before it (and its {@link ServerHelloWatch}
+     * on the upstream), and the bytes that came with the CONNECT head go through the check like every later byte.
      */
     private static void checkedTunnel(ClientConnection conn, HttpListenerContext context, HttpExchange x,
                                       io.netty.channel.Channel upstream) {
         java.util.List<Object> early = new java.util.ArrayList<>(x.waiting);
         x.waiting.clear();
         io.netty.channel.ChannelPipeline p = conn.becomeTunnel(x, upstream);
-        p.addBefore("tunnel", TunnelSniCheck.NAME, new TunnelSniCheck(x.target.host(), context, x.record, upstream));
+        TunnelSniCheck check = new TunnelSniCheck(x.target.host(), context, x.record, upstream);
+        upstream.pipeline().addBefore("tunnel", ServerHelloWatch.NAME, check.serverHelloWatch());
+        p.addBefore("tunnel", TunnelSniCheck.NAME, check);
         for (Object o : early) {
             p.fireChannelRead(o);
         }
