@@ -181,7 +181,8 @@ public final class ClientHelloReader {
     /**
      * Handshake bytes after the ClientHello in its last record. A client has nothing to send behind its
      * ClientHello before the server answers; a second ClientHello there would be read by a server after a
-     * HelloRetryRequest (the JDK's server engine matches its server_name again), unseen by this check.
+     * HelloRetryRequest (the JDK's server engine matches its server_name again) out of bytes that went
+     * upstream with the first.
      */
     private static HelloVerdict afterHello() {
         return new HelloVerdict.Unreadable("handshake bytes after the ClientHello in its record");
