@@ -53,8 +53,9 @@ final class CheckCommand implements Callable<Integer> {
             + "(policy.clients, and its role in policy.roles); default: any client, in the default role")
     private String client;
 
-    @Option(names = "--workload", paramLabel = WorkloadQuestion.SYNTAX, description = "explain for a pod of "
-            + "namespace NS running as service account SA, with these pod labels: the role its policy.roles[].workloads "
+    // The label has no brackets: asciidoctor reads "[...]" before the man page's closing "_" as an attribute list.
+    @Option(names = "--workload", paramLabel = "NS/SA", description = "explain for a pod of namespace NS running as "
+            + "service account SA (NS/SA?KEY=VALUE,... with its pod labels): the role its policy.roles[].workloads "
             + "entries give it, then that role's verdict (with --client: the pod at that address). Offline: no "
             + "cluster is asked. Not --namespace, which checks the mesh's enforcement across the cluster")
     private String workload;

@@ -170,7 +170,7 @@ class CheckWorkloadIT {
     void theHelpSaysWhichQuestionEachOptionAsks() throws Exception {
         JarProcess p = JarProcess.runToEnd("check", "--help");
         String help = String.join(" ", p.out()).replaceAll("\\s+", " ");
-        assertThat(help).contains("--workload=NS/SA[?KEY=VALUE,...]").contains("Not --namespace, which checks the "
+        assertThat(help).contains("--workload=NS/SA").contains("(NS/SA?KEY=VALUE,... with its pod labels)").contains("Not --namespace, which checks the "
                 + "mesh's enforcement across the cluster").contains("--namespace-labels=KEY=VALUE,...")
                 .contains("(the role a workload gets: --workload)");
     }
