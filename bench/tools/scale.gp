@@ -3,7 +3,7 @@
 set datafile separator "\t"
 set terminal pngcairo size 1000,420 font "sans,10"
 set grid
-set key bottom right opaque
+set key bottom right
 present(f) = system("test -s " . f . " && echo 1 || echo 0") eq "1"
 is(c, s) = strcol(c) eq s
 style(t) = t eq "mesh-egress" ? 1 : t eq "nginx" ? 2 : 3
@@ -16,12 +16,15 @@ f = dir . "/decision.tsv"
 if (present(f)) {
   set output out . "/scale-policy-decision.png"
   set multiplot layout 1,2 title "Route-table decision cost (JMH, ns per decision, 1 CPU)"
+  set key top left
   set logscale x; set xlabel "host patterns (one role)"; set ylabel "ns per decision"; set yrange [0:*]
-  plot f skip 1 using ((is(1,"patterns") && is(2,"decideForClient")) ? $3 : 1/0):5:6 with yerrorlines ls 1 title "decide(client address, ...)", \
-       f skip 1 using ((is(1,"patterns") && is(2,"decideInRole")) ? $3 : 1/0):5:6 with yerrorlines ls 2 title "decide(role, ...)"
-  set xlabel "roles (10,000 patterns in all, client in the last)"
-  plot f skip 1 using ((is(1,"roles") && is(2,"decideForClient")) ? $4 : 1/0):5:6 with yerrorlines ls 1 title "decide(client address, ...)", \
-       f skip 1 using ((is(1,"roles") && is(2,"decideInRole")) ? $4 : 1/0):5:6 with yerrorlines ls 2 title "decide(role, ...)"
+  plot f skip 1 using ((is(1,"patterns") && is(2,"decideForClient")) ? $3 : 1/0):5 with linespoints ls 1 title "decide(client address, ...)", \
+       f skip 1 using ((is(1,"patterns") && is(2,"decideInRole")) ? $3 : 1/0):5 with linespoints ls 2 title "decide(role, ...)"
+  set xlabel "roles (10,000 patterns in all, client in the last)"; set ylabel "ns per decision (log)"
+  set logscale y; set yrange [*:*]
+  plot f skip 1 using ((is(1,"roles") && is(2,"decideForClient")) ? $4 : 1/0):5 with linespoints ls 1 title "decide(client address, ...)", \
+       f skip 1 using ((is(1,"roles") && is(2,"decideInRole")) ? $4 : 1/0):5 with linespoints ls 2 title "decide(role, ...)"
+  set key bottom right
   unset multiplot
   unset logscale; set yrange [*:*]
 }
