@@ -47,26 +47,19 @@ public final class UpstreamConnector {
     }
 
     /**
-     * The route table's decision for a destination, for a listener that must know it before it has an upstream
-     * (a plain-HTTP request may be served by a pooled connection: it is decided all the same).
+     * The route table's decision for a destination, once, before anything is opened: a refused route can open
+     * nothing, an allowed one opens its upstream at most once (a plain-HTTP request may be served by a pooled
+     * connection instead: it is decided all the same).
      */
-    public RouteTable.Verdict decide(Destination destination) {
-        return routes.decide(destination);
-    }
-
-    /** Decides, resolves, checks and connects; the future completes on {@code loop} and never fails. */
-    public Future<UpstreamOutcome> open(Destination destination, EventLoop loop) {
+    public Route route(Destination destination) {
         RouteTable.Verdict verdict = routes.decide(destination);
-        if (!verdict.allowed()) {
-            return loop.newSucceededFuture(new UpstreamOutcome.Refused(verdict.refusal(), verdict.toString(), null));
-        }
-        return open(destination, verdict, loop);
+        return verdict.allowed() ? new Route.Allowed(destination, verdict, this)
+                : new Route.Refused(destination, verdict);
     }
 
-    /** Resolves, checks and connects a destination {@link #decide} allowed; completes on {@code loop}. */
-    public Future<UpstreamOutcome> open(Destination destination, RouteTable.Verdict allowed, EventLoop loop) {
+    /** Resolves, checks and connects a destination an {@link Route.Allowed} names; completes on {@code loop}. */
+    Future<UpstreamOutcome> open(Destination destination, String rule, EventLoop loop) {
         Promise<UpstreamOutcome> promise = loop.newPromise();
-        String rule = allowed.decision().rule();
         resolver.resolve(destination.host(), loop).addListener(f -> {
             if (!f.isSuccess()) {
                 promise.setSuccess(new UpstreamOutcome.Refused(Refusal.NAME_UNRESOLVED, f.cause().getMessage(), null));

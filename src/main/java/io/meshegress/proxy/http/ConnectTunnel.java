@@ -1,7 +1,7 @@
 package io.meshegress.proxy.http;
 
 import io.meshegress.proxy.Destination;
-import io.meshegress.proxy.RouteTable;
+import io.meshegress.proxy.Route;
 import io.meshegress.proxy.UpstreamOutcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -22,16 +22,17 @@ final class ConnectTunnel {
         RequestTarget t = x.target;
         Destination d = new Destination(t.host(), t.port(), Destination.Kind.CONNECT, conn.downstream());
         // The route table decides once, here, before anything of the tunnel is touched.
-        RouteTable.Verdict verdict = context.connector.decide(d);
-        if (!verdict.allowed()) {
-            conn.fail(x, HttpResponseStatus.FORBIDDEN, verdict.toString(), true);
+        Route route = context.connector.route(d);
+        if (route instanceof Route.Refused r) {
+            conn.fail(x, HttpResponseStatus.FORBIDDEN, r.reason(), true);
             return;
         }
-        x.record.wouldRefuse(verdict.wouldRefuse());
+        Route.Allowed allowed = (Route.Allowed) route;
+        x.record.wouldRefuse(allowed.wouldRefuse());
         x.connect = true;
         x.requestState = HttpExchange.RequestState.RECEIVED;
         conn.stopParsing();
-        context.connector.open(d, verdict, conn.eventLoop()).addListener(f -> {
+        allowed.open(conn.eventLoop()).addListener(f -> {
             UpstreamOutcome outcome = (UpstreamOutcome) f.getNow();
             if (!conn.active()) {
                 if (outcome instanceof UpstreamOutcome.Connected c) {

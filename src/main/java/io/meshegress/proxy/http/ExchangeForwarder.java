@@ -2,6 +2,7 @@ package io.meshegress.proxy.http;
 
 import io.meshegress.config.Durations;
 import io.meshegress.proxy.Destination;
+import io.meshegress.proxy.Route;
 import io.meshegress.proxy.UpstreamOutcome;
 import io.meshegress.proxy.timer.Deadline;
 import io.netty.channel.Channel;
@@ -46,15 +47,15 @@ final class ExchangeForwarder {
 
     void forward(HttpExchange x) {
         RequestTarget t = x.target;
-        x.destination = new Destination(t.host(), t.port(), Destination.Kind.HTTP, conn.downstream());
         // Decided here, once, whether a pooled connection serves it or a new one is opened.
-        x.verdict = context.connector.decide(x.destination);
-        if (!x.verdict.allowed()) {
-            conn.fail(x, HttpResponseStatus.FORBIDDEN, x.verdict.toString(), x.hasBody);
+        Route route = context.connector.route(
+                new Destination(t.host(), t.port(), Destination.Kind.HTTP, conn.downstream()));
+        if (route instanceof Route.Refused r) {
+            conn.fail(x, HttpResponseStatus.FORBIDDEN, r.reason(), x.hasBody);
             return;
         }
-        x.rule = x.verdict.decision().rule();
-        x.record.wouldRefuse(x.verdict.wouldRefuse());
+        x.route = (Route.Allowed) route;
+        x.record.wouldRefuse(x.route.wouldRefuse());
         x.upgrade = ForwardedRequest.rewrite(x.request, t);
         context.meshHeaders.stripFromRequest(x.request.headers());
         if (context.listener.xForwardedFor()) {
@@ -117,7 +118,7 @@ final class ExchangeForwarder {
     }
 
     private void open(HttpExchange x) {
-        context.connector.open(x.destination, x.verdict, conn.eventLoop()).addListener(f -> {
+        x.route.open(conn.eventLoop()).addListener(f -> {
             UpstreamOutcome outcome = (UpstreamOutcome) f.getNow();
             if (x.finished || !conn.active()) {
                 if (outcome instanceof UpstreamOutcome.Connected c) {
@@ -146,7 +147,7 @@ final class ExchangeForwarder {
     private void attach(HttpExchange x, Channel upstream) {
         x.upstream = upstream;
         upstreamHandler(upstream).bind(this, x);
-        x.record.resolved((InetSocketAddress) upstream.remoteAddress()).allowed(x.rule, 0);
+        x.record.resolved((InetSocketAddress) upstream.remoteAddress()).allowed(x.route.rule(), 0);
         ChannelFuture written = upstream.write(x.request);
         for (Object body : x.waiting) {
             written = upstream.write(body);
@@ -249,7 +250,7 @@ final class ExchangeForwarder {
             return;
         }
         x.responseState = HttpExchange.ResponseState.STREAMING;
-        x.record.allowed(x.rule, code);
+        x.record.allowed(x.route.rule(), code);
         x.upstreamReusable = plan.reuseUpstream();
         x.closeAfter = plan.closeClient();
         HeaderHygiene.strip(r.headers(), false);
@@ -359,7 +360,7 @@ final class ExchangeForwarder {
 
     private void switchProtocols(HttpExchange x, HttpResponse r) {
         x.responseState = HttpExchange.ResponseState.DONE;
-        x.record.allowed(x.rule, 101);
+        x.record.allowed(x.route.rule(), 101);
         HeaderHygiene.strip(r.headers(), true);
         MeshHeaderFilter.stripFromResponse(r.headers());
         conn.answeringHead(false);

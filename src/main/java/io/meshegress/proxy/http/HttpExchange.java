@@ -1,8 +1,7 @@
 package io.meshegress.proxy.http;
 
 import io.meshegress.observe.ConnectionRecord;
-import io.meshegress.proxy.Destination;
-import io.meshegress.proxy.RouteTable;
+import io.meshegress.proxy.Route;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -47,9 +46,8 @@ final class HttpExchange {
     RequestState requestState = RequestState.RECEIVING;
     ResponseState responseState = ResponseState.AWAITED;
     RequestTarget target;
-    Destination destination;
-    RouteTable.Verdict verdict;
-    String rule;
+    /** The route the listener was allowed; opened at most once (a pooled upstream may serve it instead). */
+    Route.Allowed route;
     String poolKey;
     /** A CONNECT: what follows the head is tunnel bytes, kept in {@link #waiting} until the upstream is there. */
     boolean connect;

@@ -7,7 +7,7 @@ import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.LingeringClose;
 import io.meshegress.proxy.ProxyRuntime;
 import io.meshegress.proxy.Relay;
-import io.meshegress.proxy.RouteTable;
+import io.meshegress.proxy.Route;
 import io.meshegress.proxy.TlsAlert;
 import io.meshegress.proxy.UpstreamConnector;
 import io.meshegress.proxy.UpstreamOutcome;
@@ -110,14 +110,15 @@ final class SniRouter extends ChannelInboundHandlerAdapter {
             return;
         }
         Destination d = new Destination(host.get(), upstreamPort, Destination.Kind.SNI, Downstream.of(ctx.channel()));
-        RouteTable.Verdict verdict = connector.decide(d);
-        if (!verdict.allowed()) {
-            refused(ctx, new UpstreamOutcome.Refused(verdict.refusal(), verdict.toString(), null));
+        Route route = connector.route(d);
+        if (route instanceof Route.Refused r) {
+            refused(ctx, r.outcome());
             return;
         }
-        record.wouldRefuse(verdict.wouldRefuse());
+        Route.Allowed allowed = (Route.Allowed) route;
+        record.wouldRefuse(allowed.wouldRefuse());
         state = State.CONNECTING;
-        connector.open(d, verdict, ctx.channel().eventLoop()).addListener(f -> connected(ctx, (UpstreamOutcome) f.getNow()));
+        allowed.open(ctx.channel().eventLoop()).addListener(f -> connected(ctx, (UpstreamOutcome) f.getNow()));
     }
 
     /** The refusal reason for a server_name that is no host name (pure, for the fuzz test too). */
