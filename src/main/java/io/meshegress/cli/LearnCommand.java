@@ -27,14 +27,14 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "learn", mixinStandardHelpOptions = true,
-        description = "Read JSON access logs (plain or gzip'd; - for stdin) and print a policy section whose "
-                + "allow-lists, per role, cover the traffic they show (each host on the ports it was reached on), in "
-                + "enforce mode. Review it before use.")
+        description = "Read access logs (json or text format, plain or gzip'd; - for stdin) and print a policy "
+                + "section whose allow-lists, per role, cover the traffic they show (each host on the ports it was "
+                + "reached on), in enforce mode. Review it before use.")
 final class LearnCommand implements Callable<Integer> {
     @Mixin
     private ConfigOption config;
 
-    @Parameters(paramLabel = "ACCESS_LOG", arity = "1..*", description = "access-log files (json format); - reads stdin")
+    @Parameters(paramLabel = "ACCESS_LOG", arity = "1..*", description = "access-log files (json or text format); - reads stdin")
     private List<String> logs = new ArrayList<>();
 
     @Option(names = "--min-count", paramLabel = "N", defaultValue = "1",
@@ -47,6 +47,12 @@ final class LearnCommand implements Callable<Integer> {
     @Option(names = "--collapse", paramLabel = "K", description = "more than K names under one registrable domain "
             + "become *.domain, which also allows names not seen (default: never; never over a public suffix)")
     private Integer collapseAbove;
+
+    @Option(names = "--by", paramLabel = "GROUPING", description = "namespace: one role per client namespace, "
+            + "serviceAccount: one per namespace and service account, each selecting its pods by workloads (needs "
+            + "identity.kubernetes); lines of clients that were no known pod are learned by their role (default: "
+            + "by role only)")
+    private String by;
 
     @Spec
     private CommandSpec spec;
@@ -75,7 +81,25 @@ final class LearnCommand implements Callable<Integer> {
             err.println("mesh-egress: --min-count and --collapse must be at least 1");
             return Main.CONFIG_ERROR;
         }
-        TrafficProfile profile = new TrafficProfile(from);
+        TrafficProfile.Grouping grouping;
+        if (by == null) {
+            grouping = TrafficProfile.Grouping.ROLE;
+        } else if (by.equals("namespace")) {
+            grouping = TrafficProfile.Grouping.NAMESPACE;
+        } else if (by.equals("serviceAccount")) {
+            grouping = TrafficProfile.Grouping.SERVICE_ACCOUNT;
+        } else {
+            err.println("mesh-egress: --by: " + io.meshegress.text.Quote.shortly(by)
+                    + " is not namespace or serviceAccount");
+            return Main.CONFIG_ERROR;
+        }
+        if (grouping != TrafficProfile.Grouping.ROLE && cfg.identity().kubernetes() == null) {
+            err.println("mesh-egress: --by " + by + ": " + config.name() + " has no identity.kubernetes, and the roles "
+                    + "it proposes select pods by workloads (add identity: {kubernetes: {}} in the cluster, or "
+                    + "kubernetes: {kubeconfig: FILE} outside it)");
+            return Main.CONFIG_ERROR;
+        }
+        TrafficProfile profile = new TrafficProfile(from, grouping);
         for (String log : logs) {
             String name = log.equals("-") ? "stdin" : log;
             InputStream in;

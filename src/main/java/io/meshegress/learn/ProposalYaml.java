@@ -19,6 +19,9 @@ import java.util.TreeSet;
  * to enforce. Every entry names the ports it was reached on ({@code {host: H, ports: [P]}}), so the file with it
  * pasted in allows no host on a port the traffic did not show, whatever the listener kind; it opens no CONNECT
  * port either (those stay as the config has them). The result is valid config, and {@code check} accepts it.
+ * With a grouping of pods ({@code --by namespace}, {@code --by serviceAccount}), one role per workload group comes
+ * first, named by {@link GroupRoleNames}, selecting its group by {@code workloads} alone and allowing what that
+ * group reached; the config's roles follow, each learned from the lines of clients that were no known pod.
  */
 public final class ProposalYaml {
 
@@ -30,9 +33,8 @@ public final class ProposalYaml {
                                 OptionalInt collapseAbove, long minCount) {
         StringBuilder y = new StringBuilder();
         // One comment line whatever a file name holds.
-        y.append("# mesh-egress learn: ").append(profile.summary().replaceAll("[\\r\\n\\u2028\\u2029\\u0085]", " "))
-                .append(".\n");
-        y.append("# Replace the policy section of ").append(configName).append(" with this, review every entry, ")
+        y.append("# mesh-egress learn: ").append(oneLine(profile.summary())).append(".\n");
+        y.append("# Replace the policy section of ").append(oneLine(configName)).append(" with this, review every entry, ")
                 .append("then `mesh-egress check -c FILE`.\n");
         Map<String, TreeMap<String, TrafficProfile.HostUse>> seen = profile.byRole();
         EgressConfig.Policy p = config.policy();
@@ -52,23 +54,48 @@ public final class ProposalYaml {
         }
         Set<String> unknown = new TreeSet<>(seen.keySet());
         unknown.remove("default");
-        if (!p.roles().isEmpty()) {
+        Map<TrafficProfile.WorkloadGroup, String> groupNames = GroupRoleNames.names(profile.byWorkload().keySet(),
+                new TreeSet<>(p.roles().stream().map(EgressConfig.Role::name).toList()));
+        if (!p.roles().isEmpty() || !groupNames.isEmpty()) {
             y.append("  roles:\n");
-            for (EgressConfig.Role r : p.roles()) {
-                unknown.remove(r.name());
-                y.append("    - name: ").append(r.name()).append('\n');
+        }
+        if (!groupNames.isEmpty()) {
+            // First: a pod belongs to the first role that selects it, and each group's role allows no more than
+            // the group was seen reaching.
+            y.append("    # One role per ").append(profile.grouping() == TrafficProfile.Grouping.NAMESPACE
+                    ? "namespace" : "namespace and service account").append(" that reached something")
+                    .append(p.roles().isEmpty() ? "" : "; the roles of " + oneLine(configName) + " follow").append(".\n");
+        }
+        for (Map.Entry<TrafficProfile.WorkloadGroup, String> g : groupNames.entrySet()) {
+            TrafficProfile.WorkloadGroup group = g.getKey();
+            y.append("    - name: ").append(WorkloadYaml.quoted(g.getValue())).append("  # ").append(group)
+                    .append('\n');
+            y.append("      workloads: [{namespace: ").append(WorkloadYaml.quoted(group.namespace()))
+                    .append(group.serviceAccount() == null ? ""
+                            : ", serviceAccount: " + WorkloadYaml.quoted(group.serviceAccount())).append("}]\n");
+            y.append("      mode: enforce\n");
+            appendAllow(y, "      ", profile.byWorkload().get(group), collapseAbove, minCount);
+            appendPortWarnings(y, "      ", profile.byWorkload().get(group), null, listenerPorts, "http.connectPorts");
+        }
+        for (EgressConfig.Role r : p.roles()) {
+            unknown.remove(r.name());
+            y.append("    - name: ").append(WorkloadYaml.quoted(r.name())).append('\n');
+            if (!r.clients().isEmpty()) {
                 y.append("      clients: ").append(cidrs(r.clients())).append('\n');
-                y.append("      mode: enforce").append(r.mode() == io.meshegress.policy.PolicyMode.REPORT
-                        ? "  # was report" : "").append('\n');
-                appendAllow(y, "      ", seen.get(r.name()), collapseAbove, minCount);
-                appendPortWarnings(y, "      ", seen.get(r.name()), rules.roles().get(p.roles().indexOf(r)),
-                        r.connectPorts() != null ? r.connectPorts()
-                        : listenerPorts, r.connectPorts() != null ? "policy.roles[" + p.roles().indexOf(r)
-                        + "].connectPorts" : "http.connectPorts");
-                appendPatterns(y, "      ", "deny", r.deny());
-                if (r.connectPorts() != null) {
-                    y.append("      connectPorts: ").append(r.connectPorts()).append('\n');
-                }
+            }
+            if (!r.workloads().isEmpty()) {
+                y.append("      workloads: ").append(WorkloadYaml.entries(r.workloads())).append('\n');
+            }
+            y.append("      mode: enforce").append(r.mode() == io.meshegress.policy.PolicyMode.REPORT
+                    ? "  # was report" : "").append('\n');
+            appendAllow(y, "      ", seen.get(r.name()), collapseAbove, minCount);
+            appendPortWarnings(y, "      ", seen.get(r.name()), rules.roles().get(p.roles().indexOf(r)),
+                    r.connectPorts() != null ? r.connectPorts()
+                    : listenerPorts, r.connectPorts() != null ? "policy.roles[" + p.roles().indexOf(r)
+                    + "].connectPorts" : "http.connectPorts");
+            appendPatterns(y, "      ", "deny", r.deny());
+            if (r.connectPorts() != null) {
+                y.append("      connectPorts: ").append(r.connectPorts()).append('\n');
             }
         }
         for (String role : unknown) {
@@ -104,7 +131,8 @@ public final class ProposalYaml {
     }
 
     /**
-     * A CONNECT that report mode let through to a port outside the CONNECT ports: an allow entry cannot open a
+     * A CONNECT that report mode let through (a learned group's role, {@code role} null, opens no port of a mesh
+     * destination) to a port outside the CONNECT ports: an allow entry cannot open a
      * port, so enforce would still refuse it. Said, not silently left to surprise.
      */
     private static void appendPortWarnings(StringBuilder y, String indent, TreeMap<String, TrafficProfile.HostUse> hosts,
@@ -114,7 +142,7 @@ public final class ProposalYaml {
         }
         for (var e : hosts.entrySet()) {
             for (int port : e.getValue().connectPorts) {
-                if (!allowed.contains(port) && role.destinationListingPort(e.getKey(), port).isEmpty()) {
+                if (!allowed.contains(port) && (role == null || role.destinationListingPort(e.getKey(), port).isEmpty())) {
                     y.append(indent).append("# CONNECT ").append(e.getKey()).append(':').append(port)
                             .append(" was seen, but port ").append(port).append(" is not in ").append(rule).append(' ')
                             .append(allowed).append(": enforce refuses it unless you add the port there (or a "
@@ -129,6 +157,11 @@ public final class ProposalYaml {
             y.append(indent).append(key).append(": [").append(String.join(", ",
                     patterns.stream().map(p -> "\"" + p + "\"").toList())).append("]\n");
         }
+    }
+
+    /** One comment line whatever a file name holds. */
+    private static String oneLine(String text) {
+        return text.replaceAll("[\\r\\n\\u2028\\u2029\\u0085]", " ");
     }
 
     private static String cidrs(List<Cidr> list) {

@@ -108,14 +108,14 @@ class LearnIT {
             assertThat(learn.exitCode()).as(String.join("\n", learn.err())).isZero();
             String learned = String.join("\n", learn.out()) + "\n";
             assertThat(String.join("\n", learn.err())).contains(lines.size() + 1 + " lines read")
-                    .contains("1 not access-log JSON (" + newer + ":4)");
+                    .contains("1 not access-log lines (" + newer + ":4)");
             // Each entry on the ports it was reached on; a collapse only because --collapse asked for it.
             assertThat(learned).contains("- {host: \"*.example.net\", ports: [8081]}  # 8 names seen under example.net")
                     .contains("- {host: \"api.example.org\", ports: [8081]}")
                     .contains("- {host: \"secure.example.org\", ports: [10443]}")
                     .contains("- {host: \"sni.example.com\", ports: [10443]}").doesNotContain("*.com\"")
                     .doesNotContain("*.org\"");
-            String teamPart = learned.substring(learned.indexOf("- name: team"));
+            String teamPart = learned.substring(learned.indexOf("- name: \"team\""));
             assertThat(teamPart).contains("- {host: \"a.example.net\", ports: [10443]}")
                     .contains("- {host: \"team.example.com\", ports: [8081]}")
                     .contains("clients: [\"127.0.0.92/32\"]");

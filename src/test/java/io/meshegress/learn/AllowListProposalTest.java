@@ -79,7 +79,7 @@ class AllowListProposalTest {
         assertThat(p.notAccessLogLines()).isEqualTo(3);
         assertThat(p.summary()).isEqualTo("5 lines read: 0 allowed connections used (0 of them allowed only by "
                 + "report mode), 1 refused (never proposed: a refusal may be an attack), 1 older than --since, "
-                + "3 not access-log JSON (l:2, l:3, l:4)");
+                + "3 not access-log lines (l:2, l:3, l:4)");
     }
 
     @Test
