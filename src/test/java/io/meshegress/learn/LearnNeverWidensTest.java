@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.meshegress.config.ConfigLoader;
 import io.meshegress.config.EgressConfig;
+import io.meshegress.identity.ClientIdentity;
+import io.meshegress.policy.Role;
+import io.meshegress.policy.Workload;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.RouteTable;
 import java.net.InetAddress;
@@ -11,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Random;
 import java.util.Set;
@@ -96,6 +100,104 @@ class LearnNeverWidensTest {
         // The cases exercise learning, not only refusals: many grants exist only because the traffic showed them.
         assertThat(judged).isEqualTo(CASES * CLIENTS.length * HOSTS.length * PORTS.length * 3);
         assertThat(narrowed).isGreaterThan(CASES);
+    }
+
+    static final String[] NAMESPACES = {"alpha", "beta", "default", "payments"};
+    static final String[] SERVICE_ACCOUNTS = {"default", "api", "jobs.batch"};
+
+    /**
+     * With {@code --by namespace} or {@code --by serviceAccount}: a pod of a group the log showed may reach only
+     * what its group was seen reaching; a pod of any other group keeps its old role and, as ever, gains nothing the
+     * old file refused and that role's logged clients did not reach. Roles select by CIDR or by workloads.
+     */
+    @Test
+    void byWorkloadGroupAPodGainsNothingItsGroupDidNotShow() throws Exception {
+        Random random = new Random(SEED + 1);
+        int judged = 0;
+        int grouped = 0;
+        for (int c = 0; c < CASES; c++) {
+            String base = base(random) + "identity:\n  kubernetes: {}\n";
+            String oldText = base + withWorkloadRoles(random, policy(random));
+            EgressConfig old = ConfigLoader.parse("old.yaml", oldText);
+            TrafficProfile.Grouping grouping = random.nextBoolean() ? TrafficProfile.Grouping.NAMESPACE
+                    : TrafficProfile.Grouping.SERVICE_ACCOUNT;
+            List<String> log = new ArrayList<>();
+            for (String line : traffic(random)) {
+                log.add(random.nextInt(3) == 0 || !line.startsWith("{") ? line : line.replace(",\"kind\"",
+                        ",\"namespace\":\"" + NAMESPACES[random.nextInt(NAMESPACES.length)] + "\",\"serviceAccount\":\""
+                                + SERVICE_ACCOUNTS[random.nextInt(SERVICE_ACCOUNTS.length)] + "\",\"kind\""));
+            }
+            Set<String> shown = new HashSet<>();
+            TrafficProfile profile = new TrafficProfile(null, grouping);
+            for (int i = 0; i < log.size(); i++) {
+                profile.add(log.get(i), "log:" + (i + 1));
+                LoggedConnection.parse(log.get(i)).filter(l -> l.allowed() && l.host() != null).ifPresent(l ->
+                        shown.add((l.namespace() == null ? "role " + l.role() : group(grouping, l.namespace(),
+                                l.serviceAccount())) + " " + l.host() + " " + l.port()));
+            }
+            String learnedText = base + ProposalYaml.render(old, "old.yaml", profile, OptionalInt.empty(), 1);
+            String where = "case " + c + " (seed " + (SEED + 1) + ", " + grouping + ")\n--- old\n" + oldText
+                    + "--- log\n" + String.join("\n", log) + "\n--- learned\n" + learnedText;
+            RouteTable before = new RouteTable(old);
+            RouteTable after = new RouteTable(ConfigLoader.parse("learned.yaml", learnedText));
+            for (String ns : NAMESPACES) {
+                for (String sa : SERVICE_ACCOUNTS) {
+                    for (Map<String, String> labels : List.of(Map.of("app", "api"), Map.<String, String>of())) {
+                        ClientIdentity pod = new ClientIdentity.Pod(new Workload(ns, "p", sa, labels, Map.of()));
+                        String group = group(grouping, ns, sa);
+                        boolean seen = shown.stream().anyMatch(s -> s.startsWith(group + " "));
+                        Role oldRole = before.role(null, pod);
+                        Role newRole = after.role(null, pod);
+                        if (!seen) {
+                            assertThat(newRole.name()).as(where).isEqualTo(oldRole.name());
+                        } else {
+                            grouped++;
+                        }
+                        for (String host : HOSTS) {
+                            for (int port : PORTS) {
+                                for (Destination.Kind kind : Destination.Kind.values()) {
+                                    judged++;
+                                    RouteTable.Verdict now = after.decide(newRole, kind, host, port);
+                                    if (!now.allowed()) {
+                                        continue;
+                                    }
+                                    RouteTable.Verdict was = before.decide(oldRole, kind, host, port);
+                                    boolean ok = seen ? shown.contains(group + " " + host + " " + port)
+                                            : (was.allowed() && was.wouldRefuse() == null)
+                                            || shown.contains("role " + oldRole.name() + " " + host + " " + port);
+                                    assertThat(ok).as("pod %s/%s %s %s %s:%d is %s, was %s\n%s", ns, sa, labels,
+                                            kind, host, port, now, was, where).isTrue();
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(judged).isEqualTo(CASES * NAMESPACES.length * SERVICE_ACCOUNTS.length * 2 * HOSTS.length
+                * PORTS.length * 3);
+        assertThat(grouped).isGreaterThan(CASES);
+    }
+
+    static String group(TrafficProfile.Grouping grouping, String namespace, String serviceAccount) {
+        return "group " + namespace + (grouping == TrafficProfile.Grouping.SERVICE_ACCOUNT ? "/" + serviceAccount : "");
+    }
+
+    /** Some of a policy's roles select workloads instead of (or beside) their CIDR. */
+    static String withWorkloadRoles(Random r, String policy) {
+        String out = policy;
+        for (int i = 1; i <= 2; i++) {
+            String clients = "      clients: [\"127.0." + i + ".0/24\"]\n";
+            String workloads = "      workloads: [{namespace: " + NAMESPACES[r.nextInt(NAMESPACES.length)]
+                    + (r.nextBoolean() ? ", serviceAccount: " + SERVICE_ACCOUNTS[r.nextInt(SERVICE_ACCOUNTS.length)]
+                    : "") + (r.nextBoolean() ? ", podSelector: {app: api}" : "") + "}]\n";
+            out = switch (r.nextInt(3)) {
+                case 0 -> out.replace(clients, workloads);
+                case 1 -> out.replace(clients, clients + workloads);
+                default -> out;
+            };
+        }
+        return out;
     }
 
     /** Listeners and mesh destinations: kept as they are, as a user keeps them when replacing the policy. */
