@@ -54,8 +54,19 @@ public final class ProposalYaml {
         }
         Set<String> unknown = new TreeSet<>(seen.keySet());
         unknown.remove("default");
-        Map<TrafficProfile.WorkloadGroup, String> groupNames = GroupRoleNames.names(profile.byWorkload().keySet(),
-                new TreeSet<>(p.roles().stream().map(EgressConfig.Role::name).toList()));
+        // A group that has a role of its own in the config (one learned before) keeps it: its name, deny and
+        // CONNECT ports, in the group's place; learning twice gives the same roles.
+        Map<TrafficProfile.WorkloadGroup, EgressConfig.Role> own = new java.util.HashMap<>();
+        for (TrafficProfile.WorkloadGroup g : profile.byWorkload().keySet()) {
+            p.roles().stream().filter(r -> selectsExactly(r, g)).findFirst().ifPresent(r -> own.put(g, r));
+        }
+        Map<TrafficProfile.WorkloadGroup, String> named = GroupRoleNames.names(profile.byWorkload().keySet().stream()
+                .filter(g -> !own.containsKey(g)).toList(), new TreeSet<>(p.roles().stream()
+                .map(EgressConfig.Role::name).toList()));
+        Map<TrafficProfile.WorkloadGroup, String> groupNames = new java.util.LinkedHashMap<>();
+        for (TrafficProfile.WorkloadGroup g : profile.byWorkload().keySet()) {
+            groupNames.put(g, own.containsKey(g) ? own.get(g).name() : named.get(g));
+        }
         if (!p.roles().isEmpty() || !groupNames.isEmpty()) {
             y.append("  roles:\n");
         }
@@ -64,7 +75,8 @@ public final class ProposalYaml {
             // the group was seen reaching.
             y.append("    # One role per ").append(profile.grouping() == TrafficProfile.Grouping.NAMESPACE
                     ? "namespace" : "namespace and service account").append(" that reached something")
-                    .append(p.roles().isEmpty() ? "" : "; the roles of " + oneLine(configName) + " follow").append(".\n");
+                    .append(own.size() == p.roles().size() ? "" : "; the roles of " + oneLine(configName) + " follow")
+                    .append(".\n");
         }
         for (Map.Entry<TrafficProfile.WorkloadGroup, String> g : groupNames.entrySet()) {
             TrafficProfile.WorkloadGroup group = g.getKey();
@@ -73,12 +85,26 @@ public final class ProposalYaml {
             y.append("      workloads: [{namespace: ").append(WorkloadYaml.quoted(group.namespace()))
                     .append(group.serviceAccount() == null ? ""
                             : ", serviceAccount: " + WorkloadYaml.quoted(group.serviceAccount())).append("}]\n");
-            y.append("      mode: enforce\n");
+            EgressConfig.Role was = own.get(group);
+            y.append("      mode: enforce").append(was != null && was.mode() == io.meshegress.policy.PolicyMode.REPORT
+                    ? "  # was report" : "").append('\n');
             appendAllow(y, "      ", profile.byWorkload().get(group), collapseAbove, minCount);
-            appendPortWarnings(y, "      ", profile.byWorkload().get(group), null, listenerPorts, "http.connectPorts");
+            List<Integer> ports = was != null && was.connectPorts() != null ? was.connectPorts() : listenerPorts;
+            appendPortWarnings(y, "      ", profile.byWorkload().get(group), null, ports,
+                    ports == listenerPorts ? "http.connectPorts" : "connectPorts");
+            if (was != null) {
+                unknown.remove(was.name());
+                appendPatterns(y, "      ", "deny", was.deny());
+                if (was.connectPorts() != null) {
+                    y.append("      connectPorts: ").append(was.connectPorts()).append('\n');
+                }
+            }
         }
         for (EgressConfig.Role r : p.roles()) {
             unknown.remove(r.name());
+            if (own.containsValue(r)) {
+                continue;
+            }
             y.append("    - name: ").append(WorkloadYaml.quoted(r.name())).append('\n');
             if (!r.clients().isEmpty()) {
                 y.append("      clients: ").append(cidrs(r.clients())).append('\n');
@@ -157,6 +183,19 @@ public final class ProposalYaml {
             y.append(indent).append(key).append(": [").append(String.join(", ",
                     patterns.stream().map(p -> "\"" + p + "\"").toList())).append("]\n");
         }
+    }
+
+    /**
+     * Whether a role of the config is the one learn would write for this group: it selects the group's pods by one
+     * workloads entry, namespace (and service account) alone, and holds no clients by address.
+     */
+    private static boolean selectsExactly(EgressConfig.Role r, TrafficProfile.WorkloadGroup g) {
+        if (!r.clients().isEmpty() || r.workloads().size() != 1) {
+            return false;
+        }
+        io.meshegress.policy.WorkloadSelector w = r.workloads().get(0);
+        return g.namespace().equals(w.namespace()) && java.util.Objects.equals(g.serviceAccount(), w.serviceAccount())
+                && w.podSelector().requirements().isEmpty();
     }
 
     /** One comment line whatever a file name holds. */

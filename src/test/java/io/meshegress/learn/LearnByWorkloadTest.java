@@ -108,7 +108,11 @@ class LearnByWorkloadTest {
     }
 
     static String learn(TrafficProfile.Grouping grouping, boolean text) throws Exception {
-        EgressConfig old = ConfigLoader.parse("egress.yaml", BASE + OLD_POLICY);
+        return learn(OLD_POLICY, grouping, text);
+    }
+
+    static String learn(String oldPolicy, TrafficProfile.Grouping grouping, boolean text) throws Exception {
+        EgressConfig old = ConfigLoader.parse("egress.yaml", BASE + oldPolicy);
         TrafficProfile profile = new TrafficProfile(null, grouping);
         List<String> lines = traffic(text);
         for (int i = 0; i < lines.size(); i++) {
@@ -162,6 +166,55 @@ class LearnByWorkloadTest {
         assertThat(allowed(learned, pod("search", "web", Map.of()), "search.example.com", 443)).isFalse();
         assertThat(allowed(learned, pod("search", "web", Map.of()), "mirror.example.net", 80))
                 .as("a namespace that never reached anything falls to the default role").isTrue();
+    }
+
+    /**
+     * Learning again from a file learned before: a role that selects exactly one group (its namespace, or its
+     * namespace and service account, and nothing else) is that group's role, and keeps its name, deny list and
+     * CONNECT ports; the same log gives the same roles.
+     */
+    @Test
+    void aGroupsOwnRoleKeepsItsNameSoLearningTwiceGivesTheSameRoles() throws Exception {
+        String once = learn(TrafficProfile.Grouping.NAMESPACE, true);
+        String twice = learn(once.replace("policy:\n  mode: enforce  # was report\n", "policy:\n  mode: report\n"),
+                TrafficProfile.Grouping.NAMESPACE, false);
+        assertThat(twice).isEqualTo(once.replace("      mode: enforce  # was report\n", "      mode: enforce\n"));
+
+        String own = """
+                policy:
+                  allow: []
+                  roles:
+                    - name: ci
+                      clients: ["10.9.8.7/32"]
+                      allow: []
+                    - name: pay
+                      workloads: [{namespace: payments, serviceAccount: api}]
+                      mode: report
+                      deny: ["*.evil.example"]
+                      connectPorts: [443]
+                      allow: []
+                """;
+        assertThat(learn(own, TrafficProfile.Grouping.SERVICE_ACCOUNT, false)).contains("""
+                    # One role per namespace and service account that reached something; the roles of egress.yaml follow.
+                    - name: "default-default"  # namespace default, service account default
+                      workloads: [{namespace: "default", serviceAccount: "default"}]
+                      mode: enforce
+                      allow:
+                        - {host: "repo.example.org", ports: [80]}  # 1 connection, 1 allowed only by report mode
+                    - name: "pay"  # namespace payments, service account api
+                      workloads: [{namespace: "payments", serviceAccount: "api"}]
+                      mode: enforce  # was report
+                      allow:
+                        - {host: "api.stripe.com", ports: [443]}  # 1 connection, 1 allowed only by report mode
+                      deny: ["*.evil.example"]
+                      connectPorts: [443]
+                    - name: "payments-batch-jobs"  # namespace payments, service account batch.jobs
+                      workloads: [{namespace: "payments", serviceAccount: "batch.jobs"}]
+                      mode: enforce
+                      allow:
+                        - {host: "files.example.com", ports: [80]}  # 1 connection, 1 allowed only by report mode
+                    - name: "ci"
+                """);
     }
 
     @Test
