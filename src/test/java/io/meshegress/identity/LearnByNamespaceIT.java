@@ -150,6 +150,20 @@ class LearnByNamespaceIT {
                     base(kubeconfig, dns.configAddress(), enforceLog, "json") + byJson);
             JarProcess check = JarProcess.runToEnd("check", "-c", learned.toString(), "pay.test:8081");
             assertThat(check.exitCode()).as(String.join("\n", check.err())).isZero();
+            // check answers per workload from the file alone, as the proxy will.
+            for (String[] q : new String[][] {{"payments/batch", "pay.test", "role payments", "allowed by"},
+                    {"search/web", "pay.test", "role search", "refused"}, {"search/web", "search.test", "role search",
+                    "allowed by"}, {"default/default", "tools.test", "role default-", "allowed by"},
+                    {"default/default", "search.test", "role default-", "refused"},
+                    {"other/default", "mirror.test", "role default (", "allowed by"}}) {
+                JarProcess asked = JarProcess.runToEnd("check", "-c", learned.toString(), "--workload", q[0],
+                        q[1] + ":8081");
+                String said = String.join("\n", asked.out());
+                assertThat(said).as(String.join(" ", q)).contains(q[2]).contains(q[3]);
+                if (q[3].equals("refused")) {
+                    assertThat(said).as(String.join(" ", q)).doesNotContain("allowed by");
+                }
+            }
             try (JarProcess proxy = JarProcess.start("run", "-c", learned.toString())) {
                 proxy.awaitErr(l -> l.contains("listening: http " + PROXY));
                 Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> status("/readyz") == 200);
