@@ -103,11 +103,18 @@ public record WorkloadQuestion(String namespace, String serviceAccount, Map<Stri
             }
             String key = pair.substring(0, eq);
             String value = pair.substring(eq + 1);
+            // The checks' own messages quote the raw text; these quote it shortly, escaped, on one line.
             try {
                 LabelSelector.checkKey(key);
+            } catch (IllegalArgumentException e) {
+                return what + " key " + quote(key) + " is not a label key ([PREFIX/]NAME: NAME at most 63 letters, "
+                        + "digits, '-', '_' or '.', beginning and ending with a letter or digit; PREFIX a DNS subdomain)";
+            }
+            try {
                 LabelSelector.checkValue(value);
             } catch (IllegalArgumentException e) {
-                return what + ": " + e.getMessage();
+                return what + " value " + quote(value) + " is not a label value (empty, or at most 63 letters, "
+                        + "digits, '-', '_' or '.', beginning and ending with a letter or digit)";
             }
             if (into.putIfAbsent(key, value) != null) {
                 return what + " " + quote(key) + " is given twice";

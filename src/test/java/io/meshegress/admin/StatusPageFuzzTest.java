@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * The status page and its JSON with every value a client, a config file or a query string can put there.
  * Invariants: nothing throws; the page holds only the elements and attributes the page itself writes (a value
  * can never open a tag or an event handler); /refusals and /explain are JSON that parse, and an explain answer
- * is either an error or a route per listener.
+ * is either an error or a route per listener, for a client address, a workload and its namespace's labels alike.
  */
 class StatusPageFuzzTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -44,7 +44,11 @@ class StatusPageFuzzTest {
                     policy:
                       allow: ["*.qq.test"]
                       deny: ["deny.qq.test"]
-                      roles: [{name: payments, clients: ["10.1.0.0/16"], allow: ["api.stripe.test"]}]
+                      roles:
+                        - {name: payments, clients: ["10.1.0.0/16"], allow: ["api.stripe.test"]}
+                        - {name: pay-teams, workloads: [{namespaceSelector: {team: pay}, podSelector: {app: api}}],
+                           allow: ["*.adyen.test"]}
+                    identity: {kubernetes: {}}
                     mesh: {destinations: []}
                     """);
         } catch (Exception e) {
@@ -58,6 +62,9 @@ class StatusPageFuzzTest {
         String port = data.consumeString(8);
         String client = data.consumeString(50);
         String filter = data.consumeString(40);
+        String workload = data.consumeString(60);
+        String namespaceLabels = data.consumeString(40);
+        String namespace = data.consumeString(30);
         String reason = data.consumeString(200);
         String rejection = data.consumeString(200);
         String listener = data.consumeRemainingAsString();
@@ -66,11 +73,14 @@ class StatusPageFuzzTest {
         board.rejected(rejection);
         board.record(new AccessEntry(Instant.EPOCH, listener, client, null, "default", "connect", host, 443, null,
                 "refused", reason, null, 403, null, 0, 0, 0));
-        Explain.Answer answer = Explain.ask(CONFIG, ROUTES, host, port, client);
+        board.record(new AccessEntry(Instant.EPOCH, listener, client, null, "pay-teams", "connect", host, 443, null,
+                "refused", reason, null, 403, null, 0, 0, 0, new AccessEntry.Workload(namespace, "sa", "pod")));
+        Explain.Who who = new Explain.Who(client, workload, namespaceLabels);
+        Explain.Answer answer = Explain.ask(CONFIG, ROUTES, host, port, who);
         assertThat(answer.error() != null ? answer.routes().isEmpty() : !answer.routes().isEmpty()).isTrue();
         ProxyMetrics metrics = new ProxyMetrics();
         StatusPage.Sources sources = new StatusPage.Sources(() -> null, board, new Admission(metrics));
-        String html = StatusPage.html(sources, metrics, true, new StatusPage.Query(filter, host, port, client), answer);
+        String html = StatusPage.html(sources, metrics, true, new StatusPage.Query(filter, host, port, who), answer);
         Matcher m = TAG.matcher(html);
         while (m.find()) {
             String tag = m.group(1).toLowerCase(java.util.Locale.ROOT);

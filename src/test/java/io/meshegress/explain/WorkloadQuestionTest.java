@@ -2,6 +2,7 @@ package io.meshegress.explain;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -74,9 +75,11 @@ class WorkloadQuestionTest {
             payments/api?app      | -                    | pod label "app" is not KEY=VALUE
             payments/api?app=a,   | -                    | pod label "" is not KEY=VALUE
             payments/api?a=1,a=2  | -                    | pod label "a" is given twice
-            payments/api?-app=a   | -                    | pod label: label key "-app" is not a label name (at most 63 letters, digits, -, _ or ., beginning and ending with a letter or digit)
-            payments/api?Ex.com/a=b | -                  | pod label: label key "Ex.com/a": the prefix before / must be a DNS subdomain (lower-case letters, digits, - and .)
-            payments/api?app=a b  | -                    | pod label: label value "a b" is not a label value (at most 63 letters, digits, -, _ or ., beginning and ending with a letter or digit)
+            payments/api?-app=a   | -                    | pod label key "-app" is not a label key ([PREFIX/]NAME: NAME at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit; PREFIX a DNS subdomain)
+            payments/api?Ex.com/a=b | -                  | pod label key "Ex.com/a" is not a label key ([PREFIX/]NAME: NAME at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit; PREFIX a DNS subdomain)
+            payments/api?app=a b  | -                    | pod label value "a b" is not a label value (empty, or at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit)
+            payments/api?a=b      | x/y/z=1              | namespace label key "x/y/z" is not a label key ([PREFIX/]NAME: NAME at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit; PREFIX a DNS subdomain)
+            payments/api?a=b      | k=""                 | namespace label value "\\"\\"" is not a label value (empty, or at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit)
             payments/api          | team                 | namespace label "team" is not KEY=VALUE
             payments/api          | kubernetes.io/metadata.name=search | namespace label kubernetes.io/metadata.name="search": Kubernetes sets it to the namespace's own name, payments
             """)
@@ -95,8 +98,12 @@ class WorkloadQuestionTest {
     }
 
     @Test
-    void controlCharactersNeverReachTheMessage() {
+    void controlCharactersNeverReachTheMessageAndAHugeValueIsCutShort() {
         WorkloadQuestion.Parsed p = WorkloadQuestion.parse("pay\nments/api", null);
         assertThat(((WorkloadQuestion.Invalid) p).reason()).contains("\\x0a").doesNotContain("\n");
+        for (String label : List.of("a\nb=c", "a=b\nc", "k".repeat(5000) + "=v", "k=" + "v".repeat(5000))) {
+            String reason = ((WorkloadQuestion.Invalid) WorkloadQuestion.parse("a/b?" + label, label)).reason();
+            assertThat(reason).doesNotContain("\n").hasSizeLessThan(300);
+        }
     }
 }
