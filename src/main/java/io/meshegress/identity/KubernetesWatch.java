@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The cluster's pods and namespaces, watched with fabric8's shared informers (list, then watch; a resync; a
  * relist after 410 Gone and after any broken watch, which the informers do themselves), reduced as they arrive
- * to what {@link PodDirectory} keeps. The informers' own stores keep only the fields read here, not whole Pods.
+ * to what {@link PodDirectory} keeps. The informers' own stores keep no whole Pods: the pods' store a key and
+ * resourceVersion per pod, the namespaces' store their labels.
  * If the API server goes away the directory keeps serving what it knew, and {@link #stalenessSeconds()} grows.
  */
 public final class KubernetesWatch implements Identities, AutoCloseable {
@@ -52,10 +53,11 @@ public final class KubernetesWatch implements Identities, AutoCloseable {
 
     private KubernetesWatch(KubernetesClient client) {
         this.client = client;
+        // The pods' store keeps each pod's key and resourceVersion only (what a relist needs to find the pods
+        // that went away); the directory is the one copy of the facts. Namespaces are few: theirs keeps labels.
         this.pods = client.pods().inAnyNamespace().runnableInformer(RESYNC_MILLIS)
                 .itemStore(new ReducedStateItemStore<>(ReducedStateItemStore.UID_KEY_STATE, Pod.class,
-                        client.getKubernetesSerialization(), "metadata.labels", "spec.serviceAccountName",
-                        "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs"));
+                        client.getKubernetesSerialization()));
         this.namespaces = client.namespaces().runnableInformer(RESYNC_MILLIS)
                 .itemStore(new ReducedStateItemStore<>(ReducedStateItemStore.NAME_KEY_STATE, Namespace.class,
                         client.getKubernetesSerialization(), "metadata.labels"));
@@ -85,6 +87,9 @@ public final class KubernetesWatch implements Identities, AutoCloseable {
 
             @Override
             public void onUpdate(Pod old, Pod pod) {
+                if (old == pod) {
+                    return; // a resync hands back the store's own copy, which holds the key alone: nothing new
+                }
                 directory.podChanged(facts(pod));
             }
 

@@ -1,5 +1,7 @@
 package io.meshegress.identity;
 
+import com.google.common.collect.Interner;
+import com.google.common.collect.Interners;
 import io.meshegress.policy.Workload;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
@@ -20,6 +22,11 @@ public final class PodDirectory {
                           Map<String, String> labels) {
     }
 
+    /**
+     * Equal values kept once: the replicas of a Deployment carry the same labels, and a cluster has few namespaces
+     * and service accounts. Weak, so what no pod holds any more goes with the garbage.
+     */
+    private final Interner<Object> shared = Interners.newWeakInterner();
     private final ConcurrentHashMap<InetAddress, Holder> byAddress = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, List<InetAddress>> addressesByUid = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Map<String, String>> namespaceLabels = new ConcurrentHashMap<>();
@@ -33,7 +40,10 @@ public final class PodDirectory {
                 byAddress.computeIfPresent(a, (k, h) -> h.uid().equals(pod.uid()) ? null : h);
             }
         }
-        Holder h = new Holder(pod.uid(), pod.namespace(), pod.name(), pod.serviceAccount(), pod.labels());
+        @SuppressWarnings("unchecked")
+        Map<String, String> labels = (Map<String, String>) shared.intern(pod.labels());
+        Holder h = new Holder(pod.uid(), (String) shared.intern(pod.namespace()), pod.name(),
+                (String) shared.intern(pod.serviceAccount()), labels);
         for (InetAddress a : now) {
             byAddress.put(a, h);
         }
