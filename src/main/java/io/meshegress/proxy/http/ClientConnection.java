@@ -17,7 +17,9 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -74,7 +76,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         this.encoder = (ProxyResponseEncoder) ctx.pipeline().get(ENCODER);
         this.decoder = (ProxyRequestDecoder) ctx.pipeline().get(DECODER);
         this.downstream = Downstream.of(ctx.channel());
-        this.forwarder = new ExchangeForwarder(this, context, context.pool(ctx.channel().eventLoop()));
+        EventLoop loop = ctx.channel().eventLoop();
+        this.forwarder = new ExchangeForwarder(this, context, context.pool(loop), downstream, loop);
     }
 
     @Override
@@ -109,8 +112,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             } else {
                 ReferenceCountUtil.release(msg);
             }
-        } else if (x.connect) {
-            x.waiting.add(msg);
+        } else if (x.tunnel()) {
+            x.hold(msg);
         } else if (!x.requestDone()) {
             forwarder.onRequestContent(x, msg);
         } else {
@@ -125,7 +128,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         exchange = x;
         if (req.decoderResult().isFailure()) {
             ReferenceCountUtil.release(req);
-            x.record.destination(null, 0);
+            x.record().destination(null, 0);
             if (req.decoderResult().cause() instanceof TooLongFrameException) {
                 fail(x, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
                         "request head too large (limits: request line 16 KiB, headers 64 KiB)", true);
@@ -138,17 +141,17 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         Optional<MessageChecks.Problem> problem = MessageChecks.head(req);
         if (problem.isPresent()) {
             ReferenceCountUtil.release(req);
-            x.record.destination(null, 0);
+            x.record().destination(null, 0);
             fail(x, problem.get().status(), problem.get().reason(), true);
             return;
         }
         try {
-            x.target = RequestTarget.parse(req.method(), req.uri(), req.headers().get(HttpHeaderNames.HOST));
+            x.targeted(RequestTarget.parse(req.method(), req.uri(), req.headers().get(HttpHeaderNames.HOST)));
         } catch (RequestTarget.Invalid e) {
-            fail(x, HttpResponseStatus.BAD_REQUEST, e.getMessage(), x.hasBody);
+            fail(x, HttpResponseStatus.BAD_REQUEST, e.getMessage(), x.hasBody());
             return;
         }
-        x.record.destination(x.target.host(), x.target.port());
+        x.record().destination(x.target().host(), x.target().port());
         if (connect) {
             ConnectTunnel.open(this, context, x);
         } else {
@@ -157,10 +160,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     // ---- what the exchange and the tunnel ask of the connection ----------------------------------
-
-    HttpExchange current() {
-        return exchange;
-    }
 
     Downstream downstream() {
         return downstream;
@@ -187,24 +186,25 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         ctx.flush();
     }
 
-    void close() {
-        ctx.close();
-    }
-
-    /** Tells the encoder whether the response about to go out answers a HEAD (framing headers, no body). */
-    void answeringHead(boolean head) {
-        encoder.currentRequestIsHead(head);
-    }
-
     ChannelFuture toClient(Object msg) {
         lastClientWrite = ctx.writeAndFlush(msg);
         return lastClientWrite;
     }
 
-    /** Written now, flushed when the upstream's read batch is done (so head and body leave in one write). */
-    ChannelFuture toClientLater(Object msg) {
-        lastClientWrite = ctx.write(msg);
-        return lastClientWrite;
+    /**
+     * A response head from the upstream to the client. The encoder learns whether it answers a HEAD (framing
+     * headers, no body). With {@code flushNow} false it is flushed when the upstream's read batch is done, so
+     * head and body leave in one write. A write that fails closes the connection.
+     */
+    ChannelFuture sendHead(HttpResponse head, boolean answersHead, boolean flushNow) {
+        encoder.currentRequestIsHead(answersHead);
+        return sendContent(head, flushNow);
+    }
+
+    /** Response content (or a head, by {@link #sendHead}), flushed now or with the upstream's read batch. */
+    ChannelFuture sendContent(HttpObject msg, boolean flushNow) {
+        lastClientWrite = flushNow ? ctx.writeAndFlush(msg) : ctx.write(msg);
+        return lastClientWrite.addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     }
 
     /** What follows a CONNECT head is tunnel bytes: the decoder hands on what it holds, then leaves. */
@@ -218,10 +218,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
      * on at the client's end of input (queued here), then those it still holds (handed on as it leaves).
      */
     ChannelPipeline becomeTunnel(HttpExchange x, Channel upstream) {
-        x.finished = true;
+        x.handedToRelay();
         exchange = null;
         ChannelPipeline p = ctx.pipeline();
-        Relay.start(ctx.channel(), upstream, x.record, context.timeouts.idle());
+        Relay.start(ctx.channel(), upstream, x.record(), context.timeouts.idle());
         p.remove(HEAD_TIMEOUT);
         p.remove(IDLE);
         p.remove(this);
@@ -232,7 +232,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         for (Object o : queued) {
             if (o instanceof ByteBuf b) {
-                x.record.addBytesUp(b.readableBytes());
+                x.record().addBytesUp(b.readableBytes());
                 upstream.write(b, upstream.voidPromise());
             } else {
                 ReferenceCountUtil.release(o);
@@ -251,30 +251,30 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     // ---- endings ----------------------------------------------------------------------------
 
+    /** The exchange moved on: if it is over by its own state, it completes. */
     void maybeComplete(HttpExchange x) {
-        if (x.responseDone() && (x.requestDone() || x.closeAfter)) {
+        if (x.readyToEnd()) {
             complete(x);
         }
     }
 
     /** The exchange is over: log it, return or close the upstream, then the next request or a close. */
-    void complete(HttpExchange x) {
-        if (x.finished) {
+    private void complete(HttpExchange x) {
+        if (!x.finish()) {
             return;
         }
-        x.finished = true;
         exchange = null;
         ctx.flush();
-        x.record.finish();
-        x.releaseWaiting();
+        x.record().finish();
+        x.releaseHeld();
         forwarder.release(x);
-        if (x.closeAfter || lastExchange() || !ctx.channel().isActive()) {
+        if (x.closesClient() || lastExchange() || !ctx.channel().isActive()) {
             closeAfterWrites();
             return;
         }
         headDeadline.expectHead();
         // Pipelined requests already decoded: start the next one and give it the rest of its own messages.
-        while (!queued.isEmpty() && (exchange == null || (!exchange.requestDone() && !exchange.connect))) {
+        while (!queued.isEmpty() && (exchange == null || (!exchange.requestDone() && !exchange.tunnel()))) {
             channelRead(ctx, queued.poll());
         }
         if (exchange == null) {
@@ -288,16 +288,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     /** Answers with an error status and a one-line reason; with {@code close} the connection ends after it. */
     void fail(HttpExchange x, HttpResponseStatus status, String reason, boolean close) {
-        x.record.refused(reason, status.code(), null);
-        x.responseState = HttpExchange.ResponseState.DONE;
-        if (close || !x.keepAliveClient || lastExchange()) {
-            x.closeAfter = true;
-        }
-        encoder.currentRequestIsHead(x.isHead);
-        toClient(ErrorResponse.of(status, reason, x.closeAfter));
-        if (x.closeAfter) {
-            x.requestState = HttpExchange.RequestState.RECEIVED;
-        }
+        x.record().refused(reason, status.code(), null);
+        x.answeredByProxy(close || !x.keepAliveClient() || lastExchange());
+        encoder.currentRequestIsHead(x.isHead());
+        toClient(ErrorResponse.of(status, reason, x.closesClient()));
         if (!x.requestDone()) {
             // The rest of a body-less request's framing (its last content) is still to come.
             ctx.read();
@@ -371,13 +365,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         state = ClientState.CLOSED;
         forwarder.clientClosed();
         HttpExchange x = exchange;
-        if (x != null && !x.finished) {
+        if (x != null && !x.finished()) {
             if (!x.responseStarted()) {
-                x.record.refused("client closed the connection before the response", 499, null);
+                x.record().refused("client closed the connection before the response", 499, null);
             }
-            x.closeAfter = true;
-            x.upstreamReusable = false;
-            x.responseState = HttpExchange.ResponseState.DONE;
+            x.clientGone();
             complete(x);
         }
         for (Object o : queued) {

@@ -19,7 +19,7 @@ final class ConnectTunnel {
     }
 
     static void open(ClientConnection conn, HttpListenerContext context, HttpExchange x) {
-        RequestTarget t = x.target;
+        RequestTarget t = x.target();
         Destination d = new Destination(t.host(), t.port(), Destination.Kind.CONNECT, conn.downstream());
         // The route table decides once, here, before anything of the tunnel is touched.
         Route route = context.connector.route(d);
@@ -28,9 +28,8 @@ final class ConnectTunnel {
             return;
         }
         Route.Allowed allowed = (Route.Allowed) route;
-        x.record.wouldRefuse(allowed.wouldRefuse());
-        x.connect = true;
-        x.requestState = HttpExchange.RequestState.RECEIVED;
+        x.record().wouldRefuse(allowed.wouldRefuse());
+        x.tunnelRouted();
         conn.stopParsing();
         allowed.open(conn.eventLoop()).addListener(f -> {
             UpstreamOutcome outcome = (UpstreamOutcome) f.getNow();
@@ -38,33 +37,32 @@ final class ConnectTunnel {
                 if (outcome instanceof UpstreamOutcome.Connected c) {
                     c.channel().close();
                 }
-                x.releaseWaiting();
-                x.record.refused("client closed the connection", 499, null).finish();
+                x.releaseHeld();
+                x.record().refused("client closed the connection", 499, null).finish();
                 return;
             }
             if (outcome instanceof UpstreamOutcome.Refused r) {
-                x.releaseWaiting();
-                x.record.resolved(r.resolved());
+                x.releaseHeld();
+                x.record().resolved(r.resolved());
                 conn.fail(x, HttpResponseStatus.valueOf(r.refusal().httpStatus()), r.reason(), true);
                 return;
             }
             UpstreamOutcome.Connected c = (UpstreamOutcome.Connected) outcome;
-            x.record.resolved(c.address()).allowed(c.rule(), 200);
+            x.record().resolved(c.address()).allowed(c.rule(), 200);
             conn.toClient(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     new HttpResponseStatus(200, "Connection established")));
             if (context.listener.connectSniCheck().on()) {
                 checkedTunnel(conn, context, x, c.channel());
                 return;
             }
-            for (Object early : x.waiting) {
+            for (Object early : x.takeHeld()) {
                 if (early instanceof ByteBuf b) {
-                    x.record.addBytesUp(b.readableBytes());
+                    x.record().addBytesUp(b.readableBytes());
                     c.channel().write(b);
                 } else {
                     ReferenceCountUtil.release(early);
                 }
             }
-            x.waiting.clear();
             c.channel().flush();
             conn.becomeTunnel(x, c.channel());
         });
@@ -76,10 +74,9 @@ final class ConnectTunnel {
      */
     private static void checkedTunnel(ClientConnection conn, HttpListenerContext context, HttpExchange x,
                                       io.netty.channel.Channel upstream) {
-        java.util.List<Object> early = new java.util.ArrayList<>(x.waiting);
-        x.waiting.clear();
+        java.util.List<Object> early = x.takeHeld();
         io.netty.channel.ChannelPipeline p = conn.becomeTunnel(x, upstream);
-        TunnelSniCheck check = new TunnelSniCheck(x.target.host(), context, x.record, upstream);
+        TunnelSniCheck check = new TunnelSniCheck(x.target().host(), context, x.record(), upstream);
         upstream.pipeline().addBefore("tunnel", ServerHelloWatch.NAME, check.serverHelloWatch());
         p.addBefore("tunnel", TunnelSniCheck.NAME, check);
         for (Object o : early) {

@@ -2,11 +2,13 @@ package io.meshegress.proxy.http;
 
 import io.meshegress.config.Durations;
 import io.meshegress.proxy.Destination;
+import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.Route;
 import io.meshegress.proxy.UpstreamOutcome;
 import io.meshegress.proxy.timer.Deadline;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -36,36 +38,42 @@ final class ExchangeForwarder {
     private final ClientConnection conn;
     private final HttpListenerContext context;
     private final UpstreamPool pool;
+    private final Downstream downstream;
+    private final EventLoop loop;
     /** timeouts.response: once the upstream has a whole request, it must start answering in time. */
     private final Deadline responseDeadline = new Deadline(this::responseOverdue);
+    /** The exchange {@link #responseDeadline} runs for. */
+    private HttpExchange awaitingResponse;
 
-    ExchangeForwarder(ClientConnection conn, HttpListenerContext context, UpstreamPool pool) {
+    /** @param loop the client connection's event loop, where its upstreams are opened too */
+    ExchangeForwarder(ClientConnection conn, HttpListenerContext context, UpstreamPool pool, Downstream downstream,
+                      EventLoop loop) {
         this.conn = conn;
         this.context = context;
         this.pool = pool;
+        this.downstream = downstream;
+        this.loop = loop;
     }
 
     void forward(HttpExchange x) {
-        RequestTarget t = x.target;
+        RequestTarget t = x.target();
         // Decided here, once, whether a pooled connection serves it or a new one is opened.
-        Route route = context.connector.route(
-                new Destination(t.host(), t.port(), Destination.Kind.HTTP, conn.downstream()));
+        Route route = context.connector.route(new Destination(t.host(), t.port(), Destination.Kind.HTTP, downstream));
         if (route instanceof Route.Refused r) {
-            conn.fail(x, HttpResponseStatus.FORBIDDEN, r.reason(), x.hasBody);
+            conn.fail(x, HttpResponseStatus.FORBIDDEN, r.reason(), x.hasBody());
             return;
         }
-        x.route = (Route.Allowed) route;
-        x.record.wouldRefuse(x.route.wouldRefuse());
-        x.upgrade = ForwardedRequest.rewrite(x.request, t);
-        context.meshHeaders.stripFromRequest(x.request.headers());
+        Route.Allowed allowed = (Route.Allowed) route;
+        x.record().wouldRefuse(allowed.wouldRefuse());
+        HttpRequest request = x.request();
+        x.routed(allowed, ForwardedRequest.rewrite(request, t));
+        context.meshHeaders.stripFromRequest(request.headers());
         if (context.listener.xForwardedFor()) {
-            x.request.headers().add("x-forwarded-for", conn.downstream().client().getAddress().getHostAddress());
+            request.headers().add("x-forwarded-for", downstream.client().getAddress().getHostAddress());
         }
-        x.poolKey = t.host() + ":" + t.port();
-        Channel pooled = pool.acquire(x.poolKey);
+        Channel pooled = pool.acquire(x.poolKey());
         if (pooled != null) {
-            x.reused = true;
-            attach(x, pooled);
+            attach(x, pooled, true);
         } else {
             open(x);
         }
@@ -83,19 +91,17 @@ final class ExchangeForwarder {
             String why = inTrailer.isPresent() ? "malformed request: " + inTrailer.get() + " in a chunked trailer"
                     : "malformed request body: " + c.decoderResult().cause().getMessage();
             c.release();
-            x.requestState = HttpExchange.RequestState.RECEIVED;
-            x.upstreamReusable = false;
+            x.requestBroke();
             if (x.responseStarted()) {
-                x.closeAfter = true;
-                conn.complete(x);
+                conn.maybeComplete(x);
             } else {
                 conn.fail(x, HttpResponseStatus.BAD_REQUEST, why, true);
             }
             return;
         }
-        x.record.addBytesUp(c.content().readableBytes());
+        x.record().addBytesUp(c.content().readableBytes());
         if (last) {
-            x.requestState = HttpExchange.RequestState.RECEIVED;
+            x.requestEnded();
         }
         if (x.responseDone()) {
             // An error was answered while the body was still coming: drop it.
@@ -107,29 +113,30 @@ final class ExchangeForwarder {
             }
             return;
         }
-        if (x.upstream == null) {
-            x.waiting.add(c);
+        Channel upstream = x.upstream();
+        if (upstream == null) {
+            x.hold(c);
             return;
         }
-        x.upstream.writeAndFlush(c).addListener(f -> requestWritten(x, x.upstream, f.isSuccess() ? null : f.cause()));
+        upstream.writeAndFlush(c).addListener(f -> requestWritten(x, upstream, f.isSuccess() ? null : f.cause()));
         if (last) {
             conn.maybeComplete(x);
         }
     }
 
     private void open(HttpExchange x) {
-        x.route.open(conn.eventLoop()).addListener(f -> {
+        x.route().open(loop).addListener(f -> {
             UpstreamOutcome outcome = (UpstreamOutcome) f.getNow();
-            if (x.finished || !conn.active()) {
+            if (x.finished() || !conn.active()) {
                 if (outcome instanceof UpstreamOutcome.Connected c) {
                     c.channel().close();
                 }
                 return;
             }
             if (outcome instanceof UpstreamOutcome.Refused r) {
-                x.record.resolved(r.resolved());
+                x.record().resolved(r.resolved());
                 conn.fail(x, HttpResponseStatus.valueOf(r.refusal().httpStatus()), r.reason(),
-                        x.hasBody && !x.requestDone());
+                        x.hasBody() && !x.requestDone());
                 return;
             }
             Channel ch = ((UpstreamOutcome.Connected) outcome).channel();
@@ -138,21 +145,20 @@ final class ExchangeForwarder {
                             .setMaxInitialLineLength(ProxyRequestDecoder.MAX_INITIAL_LINE)
                             .setMaxHeaderSize(ProxyRequestDecoder.MAX_HEADER_SIZE)
                             .setMaxChunkSize(ProxyRequestDecoder.MAX_CHUNK), false, false))
-                    .addLast(UPSTREAM_HANDLER, new UpstreamHandler(pool, x.poolKey));
-            attach(x, ch);
+                    .addLast(UPSTREAM_HANDLER, new UpstreamHandler(pool, x.poolKey()));
+            attach(x, ch, false);
         });
     }
 
     /** Sends the request head, and any body that arrived meanwhile, on an upstream connection. */
-    private void attach(HttpExchange x, Channel upstream) {
-        x.upstream = upstream;
+    private void attach(HttpExchange x, Channel upstream, boolean pooled) {
+        x.upstreamAttached(upstream, pooled);
         upstreamHandler(upstream).bind(this, x);
-        x.record.resolved((InetSocketAddress) upstream.remoteAddress()).allowed(x.route.rule(), 0);
-        ChannelFuture written = upstream.write(x.request);
-        for (Object body : x.waiting) {
+        x.record().resolved((InetSocketAddress) upstream.remoteAddress()).allowed(x.route().rule(), 0);
+        ChannelFuture written = upstream.write(x.request());
+        for (Object body : x.takeHeld()) {
             written = upstream.write(body);
         }
-        x.waiting.clear();
         upstream.flush();
         written.addListener(f -> requestWritten(x, upstream, f.isSuccess() ? null : f.cause()));
         upstream.read();
@@ -164,26 +170,28 @@ final class ExchangeForwarder {
             upstreamClosed(x, upstream, failure);
         } else if (!x.requestDone()) {
             conn.read();
-        } else if (x == conn.current() && !x.finished && !x.responseStarted()) {
-            responseDeadline.start(conn.eventLoop(), context.timeouts.response().toNanos());
+        } else if (!x.finished() && !x.responseStarted()) {
+            awaitingResponse = x;
+            responseDeadline.start(loop, context.timeouts.response().toNanos());
         }
     }
 
     private void responseOverdue() {
-        HttpExchange x = conn.current();
-        if (x != null && !x.finished && !x.responseStarted() && !x.interim()) {
+        HttpExchange x = awaitingResponse;
+        if (x != null && !x.finished() && !x.responseStarted() && !x.interim()) {
             upstreamSilent(x, "timeouts.response (" + Durations.format(context.timeouts.response()) + ")");
         }
     }
 
     /** The upstream has the request and has not answered in time: 504, and the log names the upstream. */
     private void upstreamSilent(HttpExchange x, String limit) {
-        String where = x.upstream != null && x.upstream.remoteAddress() != null
-                ? ((InetSocketAddress) x.upstream.remoteAddress()).getAddress().getHostAddress() + ":"
-                + ((InetSocketAddress) x.upstream.remoteAddress()).getPort() : "the upstream";
-        x.upstreamReusable = false;
-        if (x.upstream != null) {
-            x.upstream.close();
+        Channel upstream = x.upstream();
+        String where = upstream != null && upstream.remoteAddress() != null
+                ? ((InetSocketAddress) upstream.remoteAddress()).getAddress().getHostAddress() + ":"
+                + ((InetSocketAddress) upstream.remoteAddress()).getPort() : "the upstream";
+        x.upstreamUnusable();
+        if (upstream != null) {
+            upstream.close();
         }
         conn.fail(x, HttpResponseStatus.GATEWAY_TIMEOUT, "upstream " + where + " sent no response within " + limit,
                 !x.requestDone());
@@ -195,7 +203,7 @@ final class ExchangeForwarder {
      * upstream that stalled. False when the silence is the client's.
      */
     boolean idle(HttpExchange x) {
-        if (x.upstream == null || x.finished) {
+        if (x.upstream() == null || x.finished()) {
             return false;
         }
         String idle = "timeouts.idle (" + Durations.format(context.timeouts.idle()) + ")";
@@ -213,7 +221,7 @@ final class ExchangeForwarder {
     // ---- from the upstream ----------------------------------------------------------------
 
     void onResponse(HttpExchange x, HttpObject msg) {
-        if (x != conn.current() || x.finished) {
+        if (x.finished()) {
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -233,26 +241,23 @@ final class ExchangeForwarder {
         }
         int code = r.status().code();
         ResponseFraming.Plan plan = ResponseFraming.plan(
-                new ResponseFraming.Request(x.clientHttp10, x.keepAliveClient, x.isHead, x.upgrade),
+                new ResponseFraming.Request(x.clientHttp10(), x.keepAliveClient(), x.isHead(), x.upgrade()),
                 new ResponseFraming.Response(code, HttpUtil.isKeepAlive(r), HttpUtil.isContentLengthSet(r),
                         HttpUtil.isTransferEncodingChunked(r)),
-                x.closeAfter || conn.lastExchange());
+                x.closesClient() || conn.lastExchange());
         if (plan.kind() == ResponseFraming.Kind.SWITCH) {
             switchProtocols(x, r);
             return;
         }
         if (plan.kind() == ResponseFraming.Kind.INTERIM) {
-            x.responseState = HttpExchange.ResponseState.INTERIM;
+            x.interimStarted();
             HeaderHygiene.strip(r.headers(), false);
             MeshHeaderFilter.stripFromResponse(r.headers());
-            conn.answeringHead(false);
-            conn.toClient(r);
+            conn.sendHead(r, false, true);
             return;
         }
-        x.responseState = HttpExchange.ResponseState.STREAMING;
-        x.record.allowed(x.route.rule(), code);
-        x.upstreamReusable = plan.reuseUpstream();
-        x.closeAfter = plan.closeClient();
+        x.finalHeadSent(plan);
+        x.record().allowed(x.route().rule(), code);
         HeaderHygiene.strip(r.headers(), false);
         MeshHeaderFilter.stripFromResponse(r.headers());
         r.setProtocolVersion(HttpVersion.HTTP_1_1);
@@ -264,13 +269,10 @@ final class ExchangeForwarder {
             case KEEP_ALIVE -> r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             default -> { }
         }
-        conn.answeringHead(x.isHead);
         // Not flushed yet: the body that came in the same read goes out in the same write (upstreamReadComplete).
-        Channel upstream = x.upstream;
-        conn.toClientLater(r).addListener(f -> {
-            if (!f.isSuccess()) {
-                conn.close();
-            } else if (!x.responseDone()) {
+        Channel upstream = x.upstream();
+        conn.sendHead(r, x.isHead(), false).addListener(f -> {
+            if (f.isSuccess() && !x.responseDone()) {
                 // The head may have come alone (an origin using sendfile sends it apart): ask for the body.
                 upstream.read();
             }
@@ -284,28 +286,21 @@ final class ExchangeForwarder {
             return;
         }
         boolean last = c instanceof LastHttpContent;
+        Channel upstream = x.upstream();
         if (x.interim()) {
             if (last) {
-                x.responseState = HttpExchange.ResponseState.AWAITED;
+                x.interimEnded();
             }
-            conn.toClient(c);
-            x.upstream.read();
+            conn.sendContent(c, true);
+            upstream.read();
             return;
         }
-        x.record.addBytesDown(c.content().readableBytes());
+        x.record().addBytesDown(c.content().readableBytes());
         if (last) {
-            x.responseState = HttpExchange.ResponseState.DONE;
-            if (!x.requestDone()) {
-                // The origin answered before the whole body arrived: neither connection can be reused.
-                x.upstreamReusable = false;
-                x.closeAfter = true;
-            }
+            x.responseEnded();
         }
-        Channel upstream = x.upstream;
-        conn.toClientLater(c).addListener(f -> {
-            if (!f.isSuccess()) {
-                conn.close();
-            } else if (!last) {
+        conn.sendContent(c, false).addListener(f -> {
+            if (f.isSuccess() && !last) {
                 upstream.read();
             }
         });
@@ -324,48 +319,42 @@ final class ExchangeForwarder {
      * longer the exchange's (a stale pooled one being replaced) are old news.
      */
     void upstreamClosed(HttpExchange x, Channel from, Throwable cause) {
-        if (x != conn.current() || x.finished || x.responseDone() || (from != null && from != x.upstream)) {
+        if (x.finished() || x.responseDone() || (from != null && from != x.upstream())) {
             return;
         }
-        x.upstreamReusable = false;
-        if (!x.responseStarted() && x.reused && !x.hasBody && !x.retried) {
+        Channel upstream = x.upstream();
+        if (x.retryOnFreshUpstream()) {
             // A kept-alive connection the origin closed just as we reused it: one fresh try.
-            x.retried = true;
-            x.reused = false;
-            x.upstream = null;
             open(x);
             return;
         }
-        String where = x.upstream != null && x.upstream.remoteAddress() != null
-                ? " " + ((InetSocketAddress) x.upstream.remoteAddress()).getAddress().getHostAddress() : "";
+        String where = upstream != null && upstream.remoteAddress() != null
+                ? " " + ((InetSocketAddress) upstream.remoteAddress()).getAddress().getHostAddress() : "";
         upstreamBroken(x, "upstream" + where + " closed the connection"
                 + (x.responseStarted() ? " in the middle of the response" : " before responding"));
     }
 
     private void upstreamBroken(HttpExchange x, String reason) {
-        x.upstreamReusable = false;
-        if (x.upstream != null) {
-            x.upstream.close();
+        x.upstreamUnusable();
+        if (x.upstream() != null) {
+            x.upstream().close();
         }
         if (!x.responseStarted()) {
             conn.fail(x, HttpResponseStatus.BAD_GATEWAY, reason, !x.requestDone());
         } else {
-            // Headers are out: the only honest signal left is to end the connection early.
-            x.record.refused(reason, 502, null);
-            x.responseState = HttpExchange.ResponseState.DONE;
-            x.closeAfter = true;
-            conn.complete(x);
+            x.record().refused(reason, 502, null);
+            x.responseBroke();
+            conn.maybeComplete(x);
         }
     }
 
     private void switchProtocols(HttpExchange x, HttpResponse r) {
-        x.responseState = HttpExchange.ResponseState.DONE;
-        x.record.allowed(x.route.rule(), 101);
+        x.protocolsSwitched();
+        x.record().allowed(x.route().rule(), 101);
         HeaderHygiene.strip(r.headers(), true);
         MeshHeaderFilter.stripFromResponse(r.headers());
-        conn.answeringHead(false);
-        conn.toClient(r);
-        Channel upstream = x.upstream;
+        conn.sendHead(r, false, true);
+        Channel upstream = x.upstream();
         upstreamHandler(upstream).passthrough();
         conn.becomeTunnel(x, upstream);
     }
@@ -373,13 +362,14 @@ final class ExchangeForwarder {
     /** The exchange is over: its upstream goes back to the pool if it can serve another request, else closes. */
     void release(HttpExchange x) {
         responseDeadline.clear();
-        Channel upstream = x.upstream;
+        awaitingResponse = null;
+        Channel upstream = x.upstream();
         if (upstream == null) {
             return;
         }
-        if (x.upstreamReusable && x.requestDone() && upstream.isActive()) {
+        if (x.upstreamReusable() && upstream.isActive()) {
             upstreamHandler(upstream).unbind();
-            pool.release(x.poolKey, upstream);
+            pool.release(x.poolKey(), upstream);
         } else {
             upstream.close();
         }
