@@ -59,7 +59,8 @@ class GuideConfigBlocksTest {
         List<EgressConfig> loaded = new ArrayList<>();
         for (Block b : yaml) {
             try {
-                loaded.add(ConfigLoader.parse("docs/per-namespace-egress.md, the block at line " + b.line(), b.text()));
+                String name = "docs/per-namespace-egress.md (the block from line " + b.line() + ")";
+                loaded.add(ConfigLoader.parse(name, b.text()));
             } catch (ConfigException e) {
                 throw new AssertionError(e.getMessage() + "\n" + b.text(), e);
             }
