@@ -22,4 +22,9 @@ public interface Identities {
 
     /** Whether the first full list has arrived (always, without a watch). */
     boolean ready();
+
+    /** The API server's TokenReview through the watch's client, or null without a watch. */
+    default TokenReviewer tokenReviewer() {
+        return null;
+    }
 }

@@ -3,6 +3,9 @@ package io.meshegress.identity;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodIP;
+import io.fabric8.kubernetes.api.model.authentication.TokenReview;
+import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenReviewStatus;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -30,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * resourceVersion per pod, the namespaces' store their labels.
  * If the API server goes away the directory keeps serving what it knew, and {@link #stalenessSeconds()} grows.
  */
-public final class KubernetesWatch implements Identities, AutoCloseable {
+public final class KubernetesWatch implements Identities, TokenReviewer, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KubernetesWatch.class);
     private static final long RESYNC_MILLIS = 10 * 60 * 1000L;
 
@@ -160,6 +163,30 @@ public final class KubernetesWatch implements Identities, AutoCloseable {
     @Override
     public boolean ready() {
         return everSynced || (pods.hasSynced() && namespaces.hasSynced());
+    }
+
+    @Override
+    public TokenReviewer tokenReviewer() {
+        return this;
+    }
+
+    /** A TokenReview of {@code token} for {@code audience}, created through the watch's client (and kubeconfig). */
+    @Override
+    public Review review(String token, String audience) {
+        TokenReview asked = new TokenReviewBuilder().withNewSpec().withToken(token).withAudiences(audience)
+                .endSpec().build();
+        TokenReview answer = client.authentication().v1().tokenReviews().create(asked);
+        TokenReviewStatus s = answer.getStatus();
+        if (s == null) {
+            return new Review(false, null, List.of());
+        }
+        return new Review(Boolean.TRUE.equals(s.getAuthenticated()), s.getUser() == null ? null
+                : s.getUser().getUsername(), s.getAudiences());
+    }
+
+    @Override
+    public Map<String, String> namespaceLabels(String namespace) {
+        return directory.namespaceLabels(namespace);
     }
 
     /** Seconds since both watches were last known to be open (0 while they are; counted from start until then). */

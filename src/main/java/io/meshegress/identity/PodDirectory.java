@@ -82,6 +82,11 @@ public final class PodDirectory {
                 namespaceLabels.getOrDefault(h.namespace(), Map.of()));
     }
 
+    /** A namespace's labels as last seen (empty when unknown). */
+    public Map<String, String> namespaceLabels(String namespace) {
+        return namespaceLabels.getOrDefault(namespace, Map.of());
+    }
+
     /** Addresses that name a pod (for the tests and the heap measurement). */
     public int size() {
         return byAddress.size();
