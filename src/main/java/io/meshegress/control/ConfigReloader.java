@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * swap shows as a new file); on a difference, and every {@value #FULL_CHECK_EVERY} looks regardless, it compares
  * the file's content with what was last applied. Polling one file costs a stat per second, where a directory
  * watch would wake two threads for every write to any file beside the config (an access log, say). An invalid
- * file is logged as the same one-line error `check` prints, counted, and changes nothing.
+ * file is logged as the same one-line error `check` prints, counted, and changes nothing. The htpasswd file of
+ * identity.basic is watched the same way: a change to it alone reloads the whole config (which reads it again).
  */
 public final class ConfigReloader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigReloader.class);
@@ -51,6 +52,8 @@ public final class ConfigReloader implements AutoCloseable {
     private final Thread watcher;
     private volatile boolean closed;
     private byte[] lastSeen;
+    /** identity.basic.file of the configuration applied last, or null: read and watched beside the config. */
+    private volatile Path credentialsFile;
     /** The last read failure logged, so the periodic content check does not repeat it every few seconds. */
     private String lastReadFailure;
 
@@ -66,7 +69,8 @@ public final class ConfigReloader implements AutoCloseable {
         this.adjuster = adjuster;
         this.applier = applier;
         this.metrics = metrics;
-        this.lastSeen = digest(loadedContent);
+        this.credentialsFile = credentialsFileOf(file, loadedContent);
+        this.lastSeen = digest(loadedContent, credentialsBytes(credentialsFile));
         this.watcher = new Thread(this::watch, "config-watcher");
         watcher.setDaemon(true);
     }
@@ -87,7 +91,8 @@ public final class ConfigReloader implements AutoCloseable {
             // The same checks as at start (a regular file, size-capped): a FIFO or a runaway file must not tie
             // up this thread or the heap.
             content = ConfigFile.readBytes(file);
-            byte[] seen = digest(content);
+            Path credentials = credentialsFile;
+            byte[] seen = digest(content, credentialsBytes(credentials));
             if (!force && Arrays.equals(seen, lastSeen)) {
                 return;
             }
@@ -95,7 +100,7 @@ public final class ConfigReloader implements AutoCloseable {
             // that has stopped changing (a ConfigMap's symlink swap is atomic and passes at once).
             TimeUnit.MILLISECONDS.sleep(SETTLE_MS);
             byte[] again = ConfigFile.readBytes(file);
-            if (!Arrays.equals(digest(again), seen)) {
+            if (!Arrays.equals(digest(again, credentialsBytes(credentials)), seen)) {
                 return;
             }
         } catch (ConfigException e) {
@@ -109,7 +114,7 @@ public final class ConfigReloader implements AutoCloseable {
             return;
         }
         lastReadFailure = null;
-        lastSeen = digest(content);
+        lastSeen = seenNow(content);
         EgressConfig next;
         try {
             // An empty file is refused here as at start (ConfigFile.decode), never read as "all defaults".
@@ -124,6 +129,8 @@ public final class ConfigReloader implements AutoCloseable {
             fail(file + ": not applied: " + e.getMessage());
             return;
         }
+        credentialsFile = next.identity().basic() == null ? null : next.identity().basic().file();
+        lastSeen = seenNow(content);
         metrics.configReload("success");
         board.loaded(file.toString());
         LOG.info("reloaded {} ({}); new connections use it", file, why);
@@ -135,13 +142,39 @@ public final class ConfigReloader implements AutoCloseable {
         LOG.error("reload rejected, the previous configuration keeps serving: {}", line);
     }
 
+    private byte[] seenNow(byte[] content) {
+        return digest(content, credentialsBytes(credentialsFile));
+    }
+
+    /** The htpasswd file a config names, as the loader resolves it (null: none, or the config does not load). */
+    private static Path credentialsFileOf(Path file, byte[] content) {
+        try {
+            EgressConfig c = ConfigLoader.parse(file.toString(), ConfigFile.decode(file.toString(), content));
+            return c.identity().basic() == null ? null : c.identity().basic().file();
+        } catch (ConfigException e) {
+            return null;
+        }
+    }
+
+    /** The file's bytes, or none when it cannot be read (the reload that follows says why). */
+    private static byte[] credentialsBytes(Path credentials) {
+        if (credentials == null) {
+            return new byte[0];
+        }
+        try {
+            return ConfigFile.readBytes(credentials);
+        } catch (ConfigException e) {
+            return e.getMessage().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
     private void watch() {
-        FileVersion seen = FileVersion.of(file);
+        FileVersion seen = FileVersion.of(file, credentialsFile);
         int sinceFullCheck = 0;
         while (!closed) {
             try {
                 TimeUnit.MILLISECONDS.sleep(POLL_MS);
-                FileVersion now = FileVersion.of(file);
+                FileVersion now = FileVersion.of(file, credentialsFile);
                 if (!now.equals(seen) || ++sinceFullCheck >= FULL_CHECK_EVERY) {
                     seen = now;
                     sinceFullCheck = 0;
@@ -156,20 +189,29 @@ public final class ConfigReloader implements AutoCloseable {
     }
 
     /** What a stat tells of the file: a change in any of it is worth reading the file for. */
-    record FileVersion(Object key, long modifiedNanos, long size) {
+    record FileVersion(Object key, long modifiedNanos, long size, FileVersion credentials) {
         static FileVersion of(Path file) {
             try {
                 BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-                return new FileVersion(a.fileKey(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), a.size());
+                return new FileVersion(a.fileKey(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), a.size(), null);
             } catch (IOException e) {
-                return new FileVersion(null, -1, -1); // missing for now (mid-swap, say)
+                return new FileVersion(null, -1, -1, null); // missing for now (mid-swap, say)
             }
+        }
+
+        /** The config's version and its htpasswd file's (null: none). */
+        static FileVersion of(Path file, Path credentials) {
+            FileVersion v = of(file);
+            return credentials == null ? v : new FileVersion(v.key, v.modifiedNanos, v.size, of(credentials));
         }
     }
 
-    private static byte[] digest(byte[] content) {
+    private static byte[] digest(byte[] content, byte[] credentials) {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(content);
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            d.update(content);
+            d.update(credentials);
+            return d.digest();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

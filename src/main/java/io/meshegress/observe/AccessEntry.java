@@ -14,18 +14,28 @@ import java.time.Instant;
  * @param workload the client's pod, namespace and service account where identity.kubernetes knew it; else null
  * @param wouldRefuse what enforce mode would have refused, when report mode let an allowed connection through;
  *               else null
+ * @param user   the user a request's verified credential names (a Basic user, or system:serviceaccount:NS:SA);
+ *               else null. Never the credential itself.
  */
 public record AccessEntry(Instant time, String listener, String client, String peer, String role, String kind, String host,
                           int port, String resolved, String decision, String reason, String wouldRefuse,
                           int status, String alert,
-                          long bytesUp, long bytesDown, long durationMs, Workload workload) {
+                          long bytesUp, long bytesDown, long durationMs, Workload workload, String user) {
 
     /**
      * The pod a client was known as when its connection was accepted.
      *
-     * @param pod the pod's name
+     * @param pod the pod's name (null for a service account's token from no pod of that account)
      */
     public record Workload(String namespace, String serviceAccount, String pod) {
+    }
+
+    /** A line of a request with no verified credential. */
+    public AccessEntry(Instant time, String listener, String client, String peer, String role, String kind, String host,
+                       int port, String resolved, String decision, String reason, String wouldRefuse, int status,
+                       String alert, long bytesUp, long bytesDown, long durationMs, Workload workload) {
+        this(time, listener, client, peer, role, kind, host, port, resolved, decision, reason, wouldRefuse, status,
+                alert, bytesUp, bytesDown, durationMs, workload, null);
     }
 
     /** A line of a client that is no known pod. */
@@ -33,6 +43,6 @@ public record AccessEntry(Instant time, String listener, String client, String p
                        int port, String resolved, String decision, String reason, String wouldRefuse, int status,
                        String alert, long bytesUp, long bytesDown, long durationMs) {
         this(time, listener, client, peer, role, kind, host, port, resolved, decision, reason, wouldRefuse, status,
-                alert, bytesUp, bytesDown, durationMs, null);
+                alert, bytesUp, bytesDown, durationMs, null, null);
     }
 }

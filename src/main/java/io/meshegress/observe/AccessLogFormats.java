@@ -47,6 +47,7 @@ public final class AccessLogFormats {
     private static final SerializedString CLIENT = new SerializedString("client");
     private static final SerializedString PEER = new SerializedString("peer");
     private static final SerializedString ROLE = new SerializedString("role");
+    private static final SerializedString USER = new SerializedString("user");
     private static final SerializedString NAMESPACE = new SerializedString("namespace");
     private static final SerializedString SERVICE_ACCOUNT = new SerializedString("serviceAccount");
     private static final SerializedString POD = new SerializedString("pod");
@@ -74,10 +75,15 @@ public final class AccessLogFormats {
             string(g, PEER, e.peer());
         }
         string(g, ROLE, e.role());
+        if (e.user() != null) {
+            string(g, USER, e.user());
+        }
         if (e.workload() != null) {
             string(g, NAMESPACE, e.workload().namespace());
             string(g, SERVICE_ACCOUNT, e.workload().serviceAccount());
-            string(g, POD, e.workload().pod());
+            if (e.workload().pod() != null) {
+                string(g, POD, e.workload().pod());
+            }
         }
         string(g, KIND, e.kind());
         string(g, HOST, e.host());
@@ -136,7 +142,7 @@ public final class AccessLogFormats {
 
     /**
      * {@code time client kind host:port status decision "reason" resolved up down ms listener role=ROLE
-     * [namespace=NS service-account=SA pod=POD] [peer=IP:PORT] [would-refuse="reason"]}. Every field is
+     * [user=USER] [namespace=NS service-account=SA [pod=POD]] [peer=IP:PORT] [would-refuse="reason"]}. Every field is
      * one line of visible text: control characters (which a reason may carry from a client, an upstream or a DNS
      * answer) are escaped, so no value can forge a line or drive a terminal.
      */
@@ -146,8 +152,10 @@ public final class AccessLogFormats {
                 + visible(e.reason()).replace('"', '\'') + "\" " + (e.resolved() == null ? "-" : visible(e.resolved()))
                 + " up=" + e.bytesUp() + " down=" + e.bytesDown() + " " + e.durationMs() + "ms "
                 + visible(e.listener()).replace(' ', ':') + " role=" + visible(e.role())
+                + (e.user() == null ? "" : " user=" + visible(e.user()).replace(' ', '_'))
                 + (e.workload() == null ? "" : " namespace=" + visible(e.workload().namespace()) + " service-account="
-                        + visible(e.workload().serviceAccount()) + " pod=" + visible(e.workload().pod()))
+                        + visible(e.workload().serviceAccount())
+                        + (e.workload().pod() == null ? "" : " pod=" + visible(e.workload().pod())))
                 + (e.peer() == null ? "" : " peer=" + visible(e.peer()))
                 + (e.wouldRefuse() == null ? "" : " would-refuse=\"" + visible(e.wouldRefuse()).replace('"', '\'') + "\"");
     }

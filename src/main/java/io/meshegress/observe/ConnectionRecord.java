@@ -14,7 +14,8 @@ public final class ConnectionRecord {
     private final String listener;
     private final String kind;
     private final String client;
-    private final String role;
+    private String role;
+    private String user;
     private final String peer;
     private AccessEntry.Workload workload;
     private String wouldRefuse;
@@ -47,6 +48,20 @@ public final class ConnectionRecord {
     /** The pod the client was known as at accept (null: none). */
     public ConnectionRecord workload(AccessEntry.Workload w) {
         this.workload = w;
+        return this;
+    }
+
+    /**
+     * A request's verified credential: the role it selected, the user it names ({@code system:serviceaccount:NS:SA}
+     * for a token), and for a token its namespace and service account (with the pod where the connection's pod is
+     * that account's; else null).
+     */
+    public ConnectionRecord principal(String requestRole, String userName, AccessEntry.Workload w) {
+        this.role = requestRole;
+        this.user = userName;
+        if (w != null) {
+            this.workload = w;
+        }
         return this;
     }
 
@@ -114,6 +129,6 @@ public final class ConnectionRecord {
         long ms = (System.nanoTime() - startNanos) / 1_000_000;
         log.log(new AccessEntry(start, listener, client, peer, role, kind, host, port, resolved,
                 allowed ? "allowed" : "refused", reason, allowed ? wouldRefuse : null, status, alert, bytesUp,
-                bytesDown, ms, workload));
+                bytesDown, ms, workload, user));
     }
 }

@@ -46,6 +46,11 @@ public record Downstream(InetSocketAddress client, String listener, String kind,
                 identity, tcp.client, destinationPort));
     }
 
+    /** The same connection as one request of it is judged: with the role its credential selects. */
+    public Downstream withRole(Role requestRole) {
+        return new Downstream(client, listener, kind, requestRole, identity, peer, headerPort);
+    }
+
     private static Downstream keep(Channel ch, Downstream d) {
         ch.attr(KEY).set(d);
         return d;

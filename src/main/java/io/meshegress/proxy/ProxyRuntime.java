@@ -22,6 +22,7 @@ public final class ProxyRuntime {
     private final EgressResolver resolver;
     private final UpstreamConnector connector;
     private final Admission admission;
+    private final io.meshegress.identity.Credentials credentials;
     private final AccessLog accessLog;
     private final ProxyMetrics metrics;
     private final Map<ListenAddress, EgressConfig.SniListener> sni = new LinkedHashMap<>();
@@ -41,6 +42,7 @@ public final class ProxyRuntime {
         this.accessLog = accessLog;
         this.metrics = metrics;
         this.routes = new RouteTable(config, identities);
+        this.credentials = io.meshegress.identity.Credentials.of(config.identity(), identities);
         this.connector = new UpstreamConnector(routes, resolver, transport, config.timeouts(), metrics);
         config.sni().forEach(s -> sni.put(s.listen(), s));
     }
@@ -52,6 +54,11 @@ public final class ProxyRuntime {
     /** The one decision function of this configuration. */
     public RouteTable routes() {
         return routes;
+    }
+
+    /** The HTTP listener's credential checks under this configuration (their remembered verdicts with them). */
+    public io.meshegress.identity.Credentials credentials() {
+        return credentials;
     }
 
     public EgressResolver resolver() {

@@ -6,6 +6,7 @@ import io.meshegress.identity.Identities;
 import io.meshegress.policy.Decision;
 import io.meshegress.policy.EgressPolicy;
 import io.meshegress.policy.PolicyMode;
+import io.meshegress.policy.Principal;
 import io.meshegress.policy.Role;
 import io.meshegress.policy.Workload;
 import io.netty.util.NetUtil;
@@ -60,6 +61,8 @@ public final class RouteTable {
     private final LoopGuard loopGuard;
     private final Identities identities;
     private final boolean refuseUnknown;
+    private final boolean credentials;
+    private final boolean allowMissing;
 
     /** The route table of a config whose clients are named by address only (or {@code check}, without a watch). */
     public RouteTable(EgressConfig config) {
@@ -71,6 +74,8 @@ public final class RouteTable {
         this.identities = identities;
         this.refuseUnknown = config.identity().kubernetes() != null
                 && config.identity().kubernetes().unknownClient() == EgressConfig.UnknownClient.REFUSE;
+        this.credentials = config.identity().credentials();
+        this.allowMissing = config.identity().allowMissing();
         this.policy = config.egressPolicy();
         this.connectPorts = config.http() == null ? List.of() : config.http().connectPorts();
         List<InetSocketAddress> own = new ArrayList<>();
@@ -112,12 +117,39 @@ public final class RouteTable {
             return new Verdict(Decision.refuse("identity_not_ready (identity.kubernetes has not listed the "
                     + "cluster's pods yet)"), Refusal.IDENTITY_NOT_READY, role, null);
         }
-        if (refuseUnknown && identity instanceof ClientIdentity.NoPod && !policy.holdsByAddress(client)) {
+        if (refuseUnknown && !credentials && identity instanceof ClientIdentity.NoPod
+                && !policy.holdsByAddress(client)) {
             return new Verdict(Decision.refuse("identity.kubernetes.unknownClient refuse (client "
                     + client.getHostAddress() + " is no known pod and in no role's clients)"),
                     Refusal.CLIENT_DENIED, role, null);
         }
         return new Verdict(d, null, role, null);
+    }
+
+    /**
+     * Whether a request of this connection that carries no credential must show one (a 407): only where
+     * identity.basic or identity.bearer is set, and then for a client that no named role holds by address or pod
+     * (unless identity.allowMissing), and for an address that unknownClient: refuse would have refused at accept.
+     */
+    public boolean needsCredential(Downstream d) {
+        if (!credentials) {
+            return false;
+        }
+        boolean unknown = d.identity() instanceof ClientIdentity.NoPod && !policy.holdsByAddress(d.client().getAddress());
+        return (refuseUnknown && unknown) || (!allowMissing && d.role() == policy.defaultRole());
+    }
+
+    /**
+     * The role of a request whose credential names {@code principal}: the first role whose workloads select its user
+     * or service account, else the role its connection has by address or pod.
+     */
+    public Role role(Downstream d, Principal principal) {
+        return policy.role(principal).orElse(d.role());
+    }
+
+    /** Why a credential's principal has a role (empty: none selects it), in the config's words. */
+    public Optional<String> roleReason(Principal principal) {
+        return policy.roleReason(principal);
     }
 
     /** The role of a client named now (null: no client known, the default). */

@@ -125,6 +125,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         headDeadline.headReceived();
         boolean connect = HttpMethod.CONNECT.equals(req.method());
         HttpExchange x = new HttpExchange(req, downstream.record(context.accessLog, connect ? "connect" : "http"));
+        x.judgedAs(downstream);
         exchange = x;
         if (req.decoderResult().isFailure()) {
             ReferenceCountUtil.release(req);
@@ -152,11 +153,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         x.record().destination(x.target().host(), x.target().port());
-        if (connect) {
-            ConnectTunnel.open(this, context, x);
-        } else {
-            forwarder.forward(x);
-        }
+        ProxyAuthentication.check(this, context, x, () -> {
+            if (connect) {
+                ConnectTunnel.open(this, context, x);
+            } else {
+                forwarder.forward(x);
+            }
+        });
     }
 
     // ---- what the exchange and the tunnel ask of the connection ----------------------------------
@@ -291,7 +294,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         x.record().refused(reason, status.code(), null);
         x.answeredByProxy(close || !x.keepAliveClient() || lastExchange());
         encoder.currentRequestIsHead(x.isHead());
-        toClient(ErrorResponse.of(status, reason, x.closesClient()));
+        toClient(ErrorResponse.of(status, reason, x.closesClient(), x.challenges()));
         if (!x.requestDone()) {
             // The rest of a body-less request's framing (its last content) is still to come.
             ctx.read();

@@ -20,7 +20,7 @@ final class ConnectTunnel {
 
     static void open(ClientConnection conn, HttpListenerContext context, HttpExchange x) {
         RequestTarget t = x.target();
-        Destination d = new Destination(t.host(), t.port(), Destination.Kind.CONNECT, conn.downstream());
+        Destination d = new Destination(t.host(), t.port(), Destination.Kind.CONNECT, x.downstream());
         // The route table decides once, here, before anything of the tunnel is touched.
         Route route = context.connector.route(d);
         if (route instanceof Route.Refused r) {

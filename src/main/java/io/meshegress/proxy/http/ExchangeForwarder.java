@@ -58,7 +58,8 @@ final class ExchangeForwarder {
     void forward(HttpExchange x) {
         RequestTarget t = x.target();
         // Decided here, once, whether a pooled connection serves it or a new one is opened.
-        Route route = context.connector.route(new Destination(t.host(), t.port(), Destination.Kind.HTTP, downstream));
+        Route route = context.connector.route(new Destination(t.host(), t.port(), Destination.Kind.HTTP,
+                x.downstream()));
         if (route instanceof Route.Refused r) {
             conn.fail(x, HttpResponseStatus.FORBIDDEN, r.reason(), x.hasBody());
             return;

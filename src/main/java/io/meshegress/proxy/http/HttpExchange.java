@@ -1,6 +1,7 @@
 package io.meshegress.proxy.http;
 
 import io.meshegress.observe.ConnectionRecord;
+import io.meshegress.proxy.Downstream;
 import io.meshegress.proxy.Route;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpMethod;
@@ -93,6 +94,10 @@ final class HttpExchange {
     private Route.Allowed route;
     private String poolKey;
     private Channel upstream;
+    /** The connection as this request is judged: its role by address or pod, or the one its credential selects. */
+    private Downstream downstream;
+    /** The Proxy-Authenticate values of a 407 answer (empty: none). */
+    private List<String> challenges = List.of();
 
     HttpExchange(HttpRequest request, ConnectionRecord record) {
         this.request = request;
@@ -144,6 +149,24 @@ final class HttpExchange {
 
     Channel upstream() {
         return upstream;
+    }
+
+    Downstream downstream() {
+        return downstream;
+    }
+
+    /** The request is judged as {@code d}: its connection, or with the role its credential selected. */
+    void judgedAs(Downstream d) {
+        this.downstream = d;
+    }
+
+    List<String> challenges() {
+        return challenges;
+    }
+
+    /** The answer is a 407 with these challenges. */
+    void challenged(List<String> values) {
+        this.challenges = List.copyOf(values);
     }
 
     // ---- where it stands ----------------------------------------------------------------------------

@@ -1,0 +1,333 @@
+package io.meshegress.identity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenReview;
+import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
+import io.meshegress.testing.Command;
+import io.meshegress.testing.HttpOrigin;
+import io.meshegress.testing.JarProcess;
+import io.meshegress.testing.TestDnsServer;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Proxy-Authorization on the built jar's HTTP listener, with curl as users run it: Basic against an htpasswd file
+ * made by Apache's own htpasswd, Bearer service-account tokens that fabric8's mock API server reviews (a
+ * TokenReview expectation beside its CRUD store, which the identity watch lists), for CONNECT and plain requests.
+ * A client no role names must show a credential (407, with a challenge per scheme); a bad one is a 407 for
+ * everyone; the header never reaches the origin, the access log or the admin pages; a changed htpasswd file takes
+ * effect on its own; a flood of wrong passwords from one client does not keep others waiting.
+ */
+class ProxyCredentialsIT {
+    static final String PROXY = "127.0.0.10:8080";
+    static final String ADMIN = "http://127.0.0.10:9901";
+    /** No pod, no role by address: must authenticate. */
+    static final String ANONYMOUS = "127.0.0.11";
+    /** In role vm by address: needs no credential. */
+    static final String VM = "127.0.0.12";
+    static final String FLOODER = "127.0.0.13";
+    static final String LATECOMER = "127.0.0.14";
+    static final String GOOD_TOKEN = jwt("{\"iss\":\"kubernetes/serviceaccount\",\"aud\":[\"mesh-egress\"],\"exp\":"
+            + (System.currentTimeMillis() / 1000 + 3600) + ",\"sub\":\"system:serviceaccount:payments:api\"}");
+    static final String FORGED_TOKEN = jwt("{\"sub\":\"system:serviceaccount:payments:api\"}");
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void credentialsNameClientsTheClusterCannot(@TempDir Path dir) throws Exception {
+        Path users = dir.resolve("htpasswd");
+        htpasswd("-c", "-B", "-C", "5", users.toString(), "ci-runner", "s3cret");
+        // A costly hash (about 0.2 s of CPU per check here): what a flood of wrong passwords would burn.
+        htpasswd("-B", "-C", "12", users.toString(), "deploy", "d3ploy");
+        AtomicInteger reviews = new AtomicInteger();
+        Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
+        KubernetesMockServer api = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
+                new KubernetesMixedDispatcher(responses), false);
+        api.expect().post().withPath("/apis/authentication.k8s.io/v1/tokenreviews").andReply(201, req -> {
+            reviews.incrementAndGet();
+            TokenReview asked = Serialization.unmarshal(req.getBody().readUtf8(), TokenReview.class);
+            boolean good = GOOD_TOKEN.equals(asked.getSpec().getToken());
+            // The API server answers with the spec's audiences the token is good for (none for a forged one).
+            return new TokenReviewBuilder(asked).withNewStatus().withAuthenticated(good)
+                    .withAudiences(good ? asked.getSpec().getAudiences() : List.of())
+                    .withNewUser().withUsername(good ? "system:serviceaccount:payments:api" : null).endUser()
+                    .endStatus().build();
+        }).always();
+        int apiPort;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            apiPort = free.getLocalPort();
+        }
+        api.init(InetAddress.getByName("127.0.0.1"), apiPort);
+        Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: mock, cluster: {server: "http://127.0.0.1:%d"}}]
+                users: [{name: proxy, user: {}}]
+                contexts: [{name: mock, context: {cluster: mock, user: proxy, namespace: default}}]
+                current-context: mock
+                """.formatted(apiPort));
+        Path log = dir.resolve("access.log");
+        try (KubernetesClient k8s = api.createClient();
+             TestDnsServer dns = TestDnsServer.start("127.0.0.1").answer("*.qq.test", "127.0.0.20");
+             HttpOrigin origin = new HttpOrigin("127.0.0.20", 8081)) {
+            k8s.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("payments")
+                    .withLabels(Map.of("team", "pay")).endMetadata().build()).create();
+            Path config = Files.writeString(dir.resolve("egress.yaml"), """
+                    http: {listen: "%s", connectPorts: [8081]}
+                    admin: {listen: "127.0.0.10:9901"}
+                    resolver: {servers: ["%s"]}
+                    accessLog: {destination: "%s"}
+                    identity:
+                      kubernetes: {kubeconfig: "%s"}
+                      basic: {file: htpasswd}
+                      bearer: {}
+                    policy:
+                      allow: [open.qq.test]
+                      denyNetworks: []
+                      roles:
+                        - name: ci
+                          workloads: [{user: ci-runner}]
+                          allow: [ci.qq.test]
+                        - name: payments
+                          workloads: [{namespaceSelector: {team: pay}, serviceAccount: api}]
+                          allow: [pay.qq.test]
+                        - name: vm
+                          clients: ["%s/32"]
+                          allow: [open.qq.test, vm.qq.test]
+                    """.formatted(PROXY, dns.configAddress(), log, kubeconfig, VM));
+            try (JarProcess proxy = JarProcess.start("run", "-c", config.toString())) {
+                proxy.awaitErr(l -> l.contains("listening: http " + PROXY));
+                Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> status("/readyz") == 200);
+
+                for (boolean tunnel : new boolean[] {true, false}) {
+                    String way = tunnel ? "CONNECT" : "plain";
+                    // No credential from a client no role names: 407, whichever way it asks.
+                    assertThat(curl(ANONYMOUS, tunnel, "open.qq.test")).as(way).isEqualTo("407");
+                    // Basic: the role of the user; a bad password or an unknown user is a 407.
+                    assertThat(curl(ANONYMOUS, tunnel, "ci.qq.test", "--proxy-user", "ci-runner:s3cret")).as(way)
+                            .isEqualTo("200");
+                    assertThat(curl(ANONYMOUS, tunnel, "pay.qq.test", "--proxy-user", "ci-runner:s3cret")).as(way)
+                            .isEqualTo("403");
+                    assertThat(curl(ANONYMOUS, tunnel, "ci.qq.test", "--proxy-basic", "--proxy-user",
+                            "ci-runner:wrong")).as(way).isEqualTo("407");
+                    assertThat(curl(ANONYMOUS, tunnel, "ci.qq.test", "--proxy-user", "nobody:s3cret")).as(way)
+                            .isEqualTo("407");
+                    // Bearer: the token's service account selects its role; a forged one is a 407.
+                    assertThat(curl(ANONYMOUS, tunnel, "pay.qq.test", "--proxy-header",
+                            "Proxy-Authorization: Bearer " + GOOD_TOKEN)).as(way).isEqualTo("200");
+                    assertThat(curl(ANONYMOUS, tunnel, "ci.qq.test", "--proxy-header",
+                            "Proxy-Authorization: Bearer " + GOOD_TOKEN)).as(way).isEqualTo("403");
+                    assertThat(curl(ANONYMOUS, tunnel, "pay.qq.test", "--proxy-header",
+                            "Proxy-Authorization: Bearer " + FORGED_TOKEN)).as(way).isEqualTo("407");
+                    // A client its address names needs nothing; a bad credential is a 407 for it too.
+                    assertThat(curl(VM, tunnel, "vm.qq.test")).as(way).isEqualTo("200");
+                    assertThat(curl(VM, tunnel, "vm.qq.test", "--proxy-user", "ci-runner:wrong")).as(way)
+                            .isEqualTo("407");
+                }
+                assertThat(reviews.get()).as("a good token is reviewed once and remembered; a forged one is "
+                        + "remembered as refused for a while").isEqualTo(2);
+
+                // The challenge names both schemes, on CONNECT and on plain requests.
+                assertThat(rawHead(ANONYMOUS, "CONNECT ci.qq.test:8081 HTTP/1.1\r\nHost: ci.qq.test:8081\r\n\r\n"))
+                        .startsWith("HTTP/1.1 407 ")
+                        .contains("proxy-authenticate: Basic realm=\"mesh-egress\"", "proxy-authenticate: Bearer "
+                                + "realm=\"mesh-egress\"");
+                assertThat(rawHead(ANONYMOUS, "GET http://ci.qq.test:8081/hello HTTP/1.1\r\nHost: ci.qq.test:8081"
+                        + "\r\nProxy-Authorization: Basic " + b64("ci-runner:wrong") + "\r\n\r\n"))
+                        .startsWith("HTTP/1.1 407 ").contains("proxy-authenticate: Basic realm=\"mesh-egress\"")
+                        .doesNotContain("wrong_password");
+
+                // The origin never sees the header: it echoes what it received.
+                String basicSeen = body(ANONYMOUS, "http://ci.qq.test:8081/headers", "--proxy-user", "ci-runner:s3cret");
+                String bearerSeen = body(ANONYMOUS, "http://pay.qq.test:8081/headers", "--proxy-header",
+                        "Proxy-Authorization: Bearer " + GOOD_TOKEN);
+                for (String seen : List.of(basicSeen, bearerSeen)) {
+                    assertThat(seen).contains("host: ").doesNotContainIgnoringCase("proxy-authorization")
+                            .doesNotContain(b64("ci-runner:s3cret"), GOOD_TOKEN);
+                }
+
+                // The access log names the user on every line of an authenticated request, and never the secret.
+                String ciLine = awaitLine(log, l -> l.contains("\"user\":\"ci-runner\"") && l.contains("ci.qq.test")
+                        && l.contains("\"kind\":\"connect\""));
+                assertThat(ciLine).contains("\"role\":\"ci\"", "\"decision\":\"allowed\"");
+                assertThat(awaitLine(log, l -> l.contains("system:serviceaccount:payments:api")
+                        && l.contains("\"kind\":\"http\"")))
+                        .contains("\"role\":\"payments\"", "\"namespace\":\"payments\"", "\"serviceAccount\":\"api\"");
+                assertThat(awaitLine(log, l -> l.contains("\"reason\":\"wrong_password\""))).contains("\"status\":407");
+                assertThat(awaitLine(log, l -> l.contains("\"reason\":\"credentials_missing\""))).contains("\"status\":407");
+                assertThat(awaitLine(log, l -> l.contains("\"reason\":\"unknown_user\""))).contains("\"status\":407");
+                assertThat(awaitLine(log, l -> l.contains("\"reason\":\"token_refused\""))).contains("\"status\":407");
+                String whole = Files.readString(log);
+                for (String secret : List.of("s3cret", b64("ci-runner:s3cret"), b64("ci-runner:wrong"), GOOD_TOKEN,
+                        FORGED_TOKEN, "Proxy-Authorization", "proxy-authorization")) {
+                    assertThat(whole).as("the access log").doesNotContain(secret);
+                }
+                for (String page : List.of("/", "/refusals", "/explain?host=ci.qq.test&client=" + ANONYMOUS)) {
+                    String shown = get(page);
+                    for (String secret : List.of("s3cret", b64("ci-runner:s3cret"), b64("ci-runner:wrong"), GOOD_TOKEN,
+                            FORGED_TOKEN)) {
+                        assertThat(shown).as(page).doesNotContain(secret);
+                    }
+                }
+                assertThat(get("/refusals")).contains("wrong_password");
+
+                floodOfWrongPasswordsKeepsNobodyWaiting(log);
+
+                // A new password in the htpasswd file takes effect with no change to the config.
+                htpasswd("-B", "-C", "5", users.toString(), "ci-runner", "n3w-s3cret");
+                Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> curl(ANONYMOUS, false, "ci.qq.test",
+                        "--proxy-user", "ci-runner:n3w-s3cret").equals("200"));
+                assertThat(curl(ANONYMOUS, true, "ci.qq.test", "--proxy-user", "ci-runner:s3cret"))
+                        .as("the old password, remembered under the old file, is forgotten").isEqualTo("407");
+                // A broken file is a rejected reload: the old users keep serving, and the reason names its line.
+                Files.writeString(users, Files.readString(users) + "legacy:" + "$apr1$4l1/u3fn$aO6.ifGyJVxS3.mNKiadh1\n");
+                proxy.awaitErr(l -> l.contains("reload rejected") && l.contains(users + ":3: user \"legacy\": an MD5 "
+                        + "(apr1) hash"));
+                assertThat(curl(ANONYMOUS, true, "ci.qq.test", "--proxy-user", "ci-runner:n3w-s3cret")).isEqualTo("200");
+            }
+        } finally {
+            api.destroy();
+        }
+    }
+
+    /**
+     * 60 wrong passwords for the costly user from one client, 30 at once (bounded count and time), while another
+     * client, whose credential was checked before, and a third, with a new one, are served in time.
+     */
+    void floodOfWrongPasswordsKeepsNobodyWaiting(Path log) throws Exception {
+        assertThat(curl(ANONYMOUS, false, "ci.qq.test", "--proxy-user", "ci-runner:s3cret")).isEqualTo("200");
+        List<String> flood = new ArrayList<>(List.of("curl", "-s", "-o", "/dev/null", "--noproxy", "", "--interface",
+                FLOODER, "--max-time", "60", "--parallel", "--parallel-max", "30", "-w", "%{http_code}\\n", "-x",
+                "http://" + PROXY, "--proxy-user", "deploy:wrong"));
+        for (int i = 0; i < 60; i++) {
+            flood.add("http://open.qq.test:8081/hello?" + i);
+        }
+        Process flooding = new ProcessBuilder(flood).redirectErrorStream(true).start();
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(log).contains("\"client\":\""
+                + FLOODER) || !flooding.isAlive());
+        long started = System.nanoTime();
+        assertThat(curl(ANONYMOUS, true, "ci.qq.test", "--proxy-user", "ci-runner:s3cret")).isEqualTo("200");
+        assertThat(curl(LATECOMER, false, "ci.qq.test", "--proxy-user", "ci-runner:s3cret")).isEqualTo("200");
+        long servedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        boolean floodStillRunning = flooding.isAlive();
+        assertThat(flooding.waitFor(90, TimeUnit.SECONDS)).isTrue();
+        List<String> codes = new String(flooding.getInputStream().readAllBytes()).lines().toList();
+        assertThat(codes).hasSize(60).containsOnly("407", "503").contains("503");
+        assertThat(floodStillRunning).as("the two clients were served (in %d ms) while the flood went on",
+                servedMillis).isTrue();
+        assertThat(awaitLine(log, l -> l.contains("\"reason\":\"credentials_busy\""))).contains("\"status\":503");
+    }
+
+    static void htpasswd(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("htpasswd", "-b"));
+        cmd.addAll(List.of(args));
+        Command c = Command.run(cmd);
+        assertThat(c.exitCode()).as("htpasswd: " + c.err()).isZero();
+    }
+
+    /** The status curl saw: the CONNECT's answer when it was not 200, else the origin's. */
+    static String curl(String from, boolean tunnel, String host, String... more) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-s", "-o", "/dev/null", "--max-time", "10", "--noproxy",
+                "", "--interface", from, "-w", "%{http_connect} %{http_code}", "-x", "http://" + PROXY));
+        if (tunnel) {
+            cmd.add("-p");
+        }
+        cmd.addAll(List.of(more));
+        cmd.add("http://" + host + ":8081/hello");
+        String[] codes = Command.run(cmd).out().trim().split(" ");
+        return !codes[0].equals("000") && !codes[0].equals("200") ? codes[0] : codes[1];
+    }
+
+    static String body(String from, String url, String... more) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-s", "--max-time", "10", "--noproxy", "", "--interface",
+                from, "-x", "http://" + PROXY));
+        cmd.addAll(List.of(more));
+        cmd.add(url);
+        return Command.run(cmd).out();
+    }
+
+    /** The head of the proxy's answer to a request written byte for byte, header names in lower case. */
+    static String rawHead(String from, String request) throws Exception {
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(from, 0));
+            s.connect(new InetSocketAddress("127.0.0.10", 8080), 5000);
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = s.getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().contains("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    break;
+                }
+                head.append((char) b);
+            }
+            StringBuilder out2 = new StringBuilder();
+            for (String line : head.toString().split("\r\n")) {
+                int colon = line.indexOf(':');
+                out2.append(colon > 0 && !line.startsWith("HTTP/") ? line.substring(0, colon).toLowerCase() + line.substring(colon)
+                        : line).append('\n');
+            }
+            return out2.toString();
+        }
+    }
+
+    static String awaitLine(Path log, java.util.function.Predicate<String> match) {
+        return Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !Files.exists(log) ? null
+                : Files.readAllLines(log).stream().filter(match).findFirst().orElse(null), l -> l != null);
+    }
+
+    int status(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(ADMIN + path)).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    String get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(ADMIN + path)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    static String b64(String s) {
+        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String jwt(String claims) {
+        Base64.Encoder e = Base64.getUrlEncoder().withoutPadding();
+        return e.encodeToString("{\"alg\":\"RS256\",\"kid\":\"test\"}".getBytes(StandardCharsets.UTF_8)) + "."
+                + e.encodeToString(claims.getBytes(StandardCharsets.UTF_8)) + "." + e.encodeToString(new byte[64]);
+    }
+}
