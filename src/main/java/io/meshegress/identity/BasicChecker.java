@@ -6,13 +6,15 @@ import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.springframework.security.crypto.bcrypt.BCrypt;
 
 /**
  * {@code Basic} credentials against identity.basic's users, with Spring Security's bcrypt. A check runs on the
  * {@link CheckQueue#BCRYPT} threads, never on the caller's; its verdict is remembered ({@link CredentialCache}),
- * so a client pays for bcrypt once per password and configuration. An unknown user costs a bcrypt check too (of a
+ * so a client pays for bcrypt once per password and configuration, and requests that bring the same new
+ * credential at once wait for one check. An unknown user costs a bcrypt check too (of a
  * hash made here at the file's cost), so the time of an answer does not tell which users exist.
  */
 final class BasicChecker {
@@ -24,6 +26,8 @@ final class BasicChecker {
     private final BasicUsers users;
     private final CheckQueue queue;
     private final CredentialCache<CredentialVerdict> cache = new CredentialCache<>(10_000);
+    /** Checks under way, by credential: a client's parallel requests with one new password share one check. */
+    private final ConcurrentHashMap<ByteBuffer, CompletableFuture<CredentialVerdict>> pending = new ConcurrentHashMap<>();
     private volatile String decoy;
 
     BasicChecker(BasicUsers users, CheckQueue queue) {
@@ -41,8 +45,13 @@ final class BasicChecker {
         if (known != null) {
             return CompletableFuture.completedFuture(known);
         }
+        CompletableFuture<CredentialVerdict> mine = new CompletableFuture<>();
+        CompletableFuture<CredentialVerdict> under = pending.putIfAbsent(key, mine);
+        if (under != null) {
+            return under;
+        }
         String hash = users.users().get(c.user());
-        return queue.submit(client, () -> {
+        queue.submit(client, () -> {
             CredentialVerdict v;
             if (hash == null) {
                 BCrypt.checkpw(c.password(), decoy());
@@ -54,7 +63,15 @@ final class BasicChecker {
             }
             cache.put(key, v, v instanceof CredentialVerdict.Verified ? GOOD_FOR : BAD_FOR);
             return v;
+        }).whenComplete((v, failure) -> {
+            pending.remove(key, mine);
+            if (failure != null) {
+                mine.completeExceptionally(failure);
+            } else {
+                mine.complete(v);
+            }
         });
+        return mine;
     }
 
     /** A hash of nothing anyone knows, at the cost of the file's first hash (10, Apache's default, if none). */

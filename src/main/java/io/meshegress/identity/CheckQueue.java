@@ -18,9 +18,13 @@ import java.util.function.Supplier;
  * Shared by every configuration (a reload does not double the threads).
  */
 final class CheckQueue {
-    /** bcrypt: half the cores (at least one), so the event loops keep the rest. */
+    /**
+     * bcrypt: half the cores (at least one), so the event loops keep the rest; two checks of one client address at
+     * a time (a client's parallel requests with one password share a check), so a newcomer waits behind at most
+     * two checks of each flooding address.
+     */
     static final CheckQueue BCRYPT = new CheckQueue("bcrypt",
-            Math.max(1, Runtime.getRuntime().availableProcessors() / 2), 32, 4);
+            Math.max(1, Runtime.getRuntime().availableProcessors() / 2), 32, 2);
     /** TokenReview: waits on the network, not the CPU. */
     static final CheckQueue TOKEN_REVIEW = new CheckQueue("token-review", 4, 64, 4);
 
