@@ -161,9 +161,10 @@ public final class AdminServer extends ChannelInitializer<SocketChannel> {
             return r;
         }
 
-        /** Whom an explanation is for: {@code client}, {@code workload} and {@code namespaceLabels}. */
+        /** Whom an explanation is for: {@code client}, {@code workload}, {@code namespaceLabels} and {@code user}. */
         private static Explain.Who who(QueryStringDecoder uri) {
-            return new Explain.Who(param(uri, "client"), param(uri, "workload"), param(uri, "namespaceLabels"));
+            return new Explain.Who(param(uri, "client"), param(uri, "workload"), param(uri, "namespaceLabels"),
+                    param(uri, "user"));
         }
 
         /** The first value of a query parameter, or null. */

@@ -28,14 +28,24 @@ final class Explain {
 
     /**
      * Whom the question is for, as the query string gives it (null or blank: not asked): a client address, a
-     * workload {@code NS/SA[?KEY=VALUE,...]} (with an address: the pod at that address) and its namespace's labels.
+     * workload {@code NS/SA[?KEY=VALUE,...]} (with an address: the pod at that address) and its namespace's labels,
+     * or a Basic user (a request with that user's good credential; never a credential itself).
      */
-    record Who(String client, String workload, String namespaceLabels) {
+    record Who(String client, String workload, String namespaceLabels, String user) {
+        Who(String client, String workload, String namespaceLabels) {
+            this(client, workload, namespaceLabels, null);
+        }
     }
 
     /** The answer, or why the question could not be asked ({@code error}; then the rest is empty). */
     record Answer(String host, Integer port, String client, WorkloadQuestion workload,
-                  RouteExplanation.ClientRole role, List<RouteExplanation.Route> routes, String error) {
+                  RouteExplanation.ClientRole role, List<RouteExplanation.Route> routes, String error, String user,
+                  String warning) {
+        Answer(String host, Integer port, String client, WorkloadQuestion workload, RouteExplanation.ClientRole role,
+               List<RouteExplanation.Route> routes, String error) {
+            this(host, port, client, workload, role, routes, error, null, null);
+        }
+
         static Answer invalid(String error) {
             return new Answer(null, null, null, null, null, List.of(), error);
         }
@@ -96,6 +106,22 @@ final class Explain {
         } else if (namespaceLabels) {
             return Answer.invalid("namespaceLabels describes the namespace of workload: give workload too");
         }
+        String user = who.user() == null || who.user().isBlank() ? null : who.user();
+        if (user != null) {
+            if (workload != null) {
+                return Answer.invalid("user asks for a request with that user's credential, workload for a pod: "
+                        + "give one");
+            }
+            String problem = io.meshegress.config.HtpasswdFile.userProblem(user);
+            if (problem != null) {
+                return Answer.invalid(problem);
+            }
+            return new Answer(target.get().host(), target.get().port(),
+                    clientAddress == null ? null : clientAddress.getHostAddress(), null,
+                    RouteExplanation.role(routes, clientAddress, user),
+                    RouteExplanation.routesAsUser(cfg, routes, clientAddress, user, target.get()), null, user,
+                    RouteExplanation.userProblem(cfg, user).orElse(null));
+        }
         RouteExplanation.ClientRole role = clientAddress != null || workload != null
                 || !cfg.policy().roles().isEmpty() ? RouteExplanation.role(routes, clientAddress, workload) : null;
         return new Answer(target.get().host(), target.get().port(),
@@ -116,6 +142,12 @@ final class Explain {
             n.put("port", a.port());
         }
         n.put("client", a.client());
+        if (a.user() != null) {
+            n.put("user", a.user());
+        }
+        if (a.warning() != null) {
+            n.put("warning", a.warning());
+        }
         if (a.workload() == null) {
             n.putNull("workload");
         } else {

@@ -60,6 +60,11 @@ final class CheckCommand implements Callable<Integer> {
             + "cluster is asked. Not --namespace, which checks the mesh's enforcement across the cluster")
     private String workload;
 
+    @Option(names = "--user", paramLabel = "NAME", description = "explain for a request with the good credential of "
+            + "this identity.basic user: the role its policy.roles[].workloads user entry gives it (else the role of "
+            + "--client), then that role's verdict")
+    private String user;
+
     @Option(names = "--namespace-labels", paramLabel = "KEY=VALUE,...", description = "with --workload: the labels "
             + "of its namespace, for namespaceSelector entries; " + WorkloadQuestion.NAME_LABEL + "=NS is always "
             + "assumed, as Kubernetes sets it on every namespace")
@@ -82,6 +87,16 @@ final class CheckCommand implements Callable<Integer> {
         if (workload != null && namespace != null) {
             spec.commandLine().getErr().println("mesh-egress: --workload and --namespace ask different questions "
                     + "(the proxy's role for a pod; the mesh's layers for a namespace): give one");
+            return Main.CONFIG_ERROR;
+        }
+        if (user != null && (workload != null || namespace != null)) {
+            spec.commandLine().getErr().println("mesh-egress: --user asks for a request with that user's credential; "
+                    + "--workload and --namespace ask for pods: give one");
+            return Main.CONFIG_ERROR;
+        }
+        if (user != null && io.meshegress.config.HtpasswdFile.userProblem(user) != null) {
+            spec.commandLine().getErr().println("mesh-egress: --user: "
+                    + io.meshegress.config.HtpasswdFile.userProblem(user));
             return Main.CONFIG_ERROR;
         }
         if (namespaceLabels != null && workload == null) {
@@ -151,7 +166,13 @@ final class CheckCommand implements Callable<Integer> {
         if (asked != null) {
             out.println(asked.assumption("--namespace-labels"));
         }
-        if (clientAddress != null || asked != null || !cfg.policy().roles().isEmpty()) {
+        if (user != null) {
+            Optional<String> unusable = RouteExplanation.userProblem(cfg, user);
+            if (unusable.isPresent()) {
+                out.println("warning: " + unusable.get());
+            }
+            out.println(RouteExplanation.role(routes, clientAddress, user).text());
+        } else if (clientAddress != null || asked != null || !cfg.policy().roles().isEmpty()) {
             out.println(RouteExplanation.role(routes, clientAddress, asked).text());
         }
         int status = Main.OK;
@@ -173,7 +194,9 @@ final class CheckCommand implements Callable<Integer> {
                             protocol.toUpperCase(java.util.Locale.ROOT), out);
                     continue;
                 }
-                RouteExplanation.routes(cfg, routes, clientAddress, asked, target.get()).forEach(r -> out.println(r.text()));
+                (user != null ? RouteExplanation.routesAsUser(cfg, routes, clientAddress, user, target.get())
+                        : RouteExplanation.routes(cfg, routes, clientAddress, asked, target.get()))
+                        .forEach(r -> out.println(r.text()));
                 if (resolver != null) {
                     explainAddresses(cfg, routes, resolver, loop.next(), target.get(), out);
                 }

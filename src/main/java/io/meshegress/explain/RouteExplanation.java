@@ -3,6 +3,7 @@ package io.meshegress.explain;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.HostPattern;
 import io.meshegress.policy.Role;
+import io.meshegress.policy.Principal;
 import io.meshegress.policy.Workload;
 import io.meshegress.proxy.Destination;
 import io.meshegress.proxy.RouteTable;
@@ -36,15 +37,34 @@ public final class RouteExplanation {
      *
      * @param client   the address asked about, or null
      * @param workload the workload asked about ({@link WorkloadQuestion#display()}), or null
+     * @param user     the Basic user asked about (a request with that user's good credential), or null
      */
-    public record ClientRole(String client, String workload, String role, String reason, String mode) {
+    public record ClientRole(String client, String workload, String role, String reason, String mode, String user) {
+        public ClientRole(String client, String workload, String role, String reason, String mode) {
+            this(client, workload, role, reason, mode, null);
+        }
+
         /** The line {@code check} prints. */
         public String text() {
-            String who = client == null && workload == null ? "any client (no --client)"
-                    : client == null ? "workload " + workload
-                    : workload == null ? "client " + client : "client " + client + " as workload " + workload;
+            String as = workload != null ? "workload " + workload : user != null ? "user " + user : null;
+            String who = client == null && as == null ? "any client (no --client)"
+                    : client == null ? as
+                    : as == null ? "client " + client : "client " + client + " as " + as;
             return who + ": role " + role + " (" + reason + "), mode " + mode;
         }
+    }
+
+    /**
+     * The role of a request with the good credential of Basic user {@code user}, from {@code client} (null: any
+     * address): the role its user entry selects, else the address's.
+     */
+    public static ClientRole role(RouteTable routes, InetAddress client, String user) {
+        Principal p = new Principal.User(user);
+        Role role = routes.role(p).orElse(routes.role(client));
+        String reason = routes.roleReason(p).orElse("no workloads entry names user " + user + "; "
+                + (client == null ? "the default role" : routes.roleReason(client)));
+        return new ClientRole(client == null ? null : client.getHostAddress(), null, role.name(), reason,
+                role.mode().word(), user);
     }
 
     public static ClientRole role(RouteTable routes, InetAddress client) {
@@ -63,6 +83,21 @@ public final class RouteExplanation {
                 routes.roleReason(client, workload.workload()), role.mode().word());
     }
 
+    /**
+     * Why no request can be {@code user}'s (empty: it can): no identity.basic, or no such user in its file. The
+     * answer is still the one such a credential would get, were it good.
+     */
+    public static Optional<String> userProblem(EgressConfig cfg, String user) {
+        if (cfg.identity().basic() == null) {
+            return Optional.of("no identity.basic: requests carry no user, and Proxy-Authorization is not read");
+        }
+        if (!cfg.identity().basic().users().containsKey(user)) {
+            return Optional.of("user " + io.meshegress.text.Quote.shortly(user) + " is not in "
+                    + cfg.identity().basic().file() + ": every request as this user is answered 407");
+        }
+        return Optional.empty();
+    }
+
     /** For each listener, the route table's own verdict for {@code target} from {@code client} (null: any). */
     public static List<Route> routes(EgressConfig cfg, RouteTable routes, InetAddress client, Target t) {
         return routes(cfg, routes, client, null, t);
@@ -71,7 +106,10 @@ public final class RouteExplanation {
     /** {@link #routes(EgressConfig, RouteTable, InetAddress, Target)} for a pod asked about (null: none). */
     public static List<Route> routes(EgressConfig cfg, RouteTable routes, InetAddress client,
                                      WorkloadQuestion workload, Target t) {
-        Asked asked = new Asked(client, workload == null ? null : workload.workload());
+        return routes(cfg, routes, new Asked(client, workload == null ? null : workload.workload(), null), t);
+    }
+
+    private static List<Route> routes(EgressConfig cfg, RouteTable routes, Asked asked, Target t) {
         List<Route> out = new ArrayList<>();
         for (EgressConfig.SniListener s : cfg.sni()) {
             String listener = "sni " + s.listen();
@@ -102,13 +140,24 @@ public final class RouteExplanation {
         return out;
     }
 
-    /** Who is asked about: an address (null: any), as a pod (null: whatever the route table knows of it). */
-    private record Asked(InetAddress client, Workload workload) {
+    /**
+     * Who is asked about: an address (null: any), as a pod (null: whatever the route table knows of it) or as a
+     * request with a credential's principal (null: none).
+     */
+    private record Asked(InetAddress client, Workload workload, Principal principal) {
+    }
+
+    /** {@link #routes(EgressConfig, RouteTable, InetAddress, Target)} for a request as Basic user {@code user}. */
+    public static List<Route> routesAsUser(EgressConfig cfg, RouteTable routes, InetAddress client, String user,
+                                           Target t) {
+        return routes(cfg, routes, new Asked(client, null, new Principal.User(user)), t);
     }
 
     private static Route decided(EgressConfig cfg, RouteTable routes, Asked asked, Destination.Kind kind,
                                  Target t, int port, String listener, String kindWord, String prefix) {
-        RouteTable.Verdict v = asked.workload() == null ? routes.decide(asked.client(), kind, t.host(), port)
+        RouteTable.Verdict v = asked.principal() != null
+                ? routes.decide(asked.client(), asked.principal(), kind, t.host(), port)
+                : asked.workload() == null ? routes.decide(asked.client(), kind, t.host(), port)
                 : routes.decide(asked.client(), asked.workload(), kind, t.host(), port);
         boolean allowed = v.allowed();
         String verdict = v.toString();

@@ -98,7 +98,7 @@ public final class ManifestGenerator {
         if (mesh.proxy().addresses().isEmpty()) {
             List<ObjectNode> workload = new InClusterProxy(config, configText, image).all();
             if (config.identity().kubernetes() != null) {
-                out.addAll(IdentityManifests.all(mesh.namespace()));
+                out.addAll(IdentityManifests.all(mesh.namespace(), config.identity().bearer() != null));
             }
             out.add(workload.get(0));
             out.add(workload.get(1));

@@ -147,6 +147,11 @@ public final class RouteTable {
         return policy.role(principal).orElse(d.role());
     }
 
+    /** The role a credential's principal selects (empty: none; its requests keep their address's role). */
+    public Optional<Role> role(Principal principal) {
+        return policy.role(principal);
+    }
+
     /** Why a credential's principal has a role (empty: none selects it), in the config's words. */
     public Optional<String> roleReason(Principal principal) {
         return policy.roleReason(principal);
@@ -191,6 +196,22 @@ public final class RouteTable {
         }
         Verdict c = client(client, identity);
         return c.allowed() ? decide(role(client, identity), kind, host, port) : c;
+    }
+
+    /**
+     * Rules 1 to 4 for a request with a good credential the asker names ({@code check --user},
+     * {@code /explain?user=}): from this address (null: any address, rule 1 not asked), as this principal. The role
+     * is the one its credential selects, else the address's.
+     */
+    public Verdict decide(InetAddress client, Principal principal, Destination.Kind kind, String host, int port) {
+        Role role = policy.role(principal).orElse(client == null ? policy.defaultRole() : role(client));
+        if (client != null) {
+            Decision d = policy.checkClient(client);
+            if (!d.allowed()) {
+                return new Verdict(d, Refusal.CLIENT_DENIED, role, null);
+            }
+        }
+        return decide(role, kind, host, port);
     }
 
     /** The role of a client the asker names: at this address (null: any) as this pod. */

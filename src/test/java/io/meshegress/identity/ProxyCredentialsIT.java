@@ -203,6 +203,23 @@ class ProxyCredentialsIT {
                 }
                 assertThat(get("/refusals")).contains("wrong_password");
 
+                // check --user and /explain?user= answer as the proxy did for ci-runner's good credential.
+                List<String> checked = JarProcess.runToEnd("check", "-c", config.toString(), "--user", "ci-runner",
+                        "ci.qq.test:8081", "pay.qq.test:8081").out();
+                assertThat(checked).contains("user ci-runner: role ci (policy.roles[0].workloads[0] (user ci-runner)), "
+                        + "mode enforce");
+                assertThat(checked).filteredOn(l -> l.contains("ci.qq.test:8081 via http 127.0.0.10:8080 CONNECT"))
+                        .singleElement().asString().contains("allowed by policy.roles[0].allow[0] \"ci.qq.test\"");
+                assertThat(checked).filteredOn(l -> l.contains("pay.qq.test:8081 via http 127.0.0.10:8080 CONNECT"))
+                        .singleElement().asString().contains("refused by policy.roles[0].allow (pay.qq.test matches "
+                                + "no allow pattern of role ci)");
+                String explained = get("/explain?host=ci.qq.test&port=8081&user=ci-runner&client=" + ANONYMOUS);
+                assertThat(explained).contains("\"user\":\"ci-runner\"", "\"name\":\"ci\"")
+                        .contains(checked.stream().filter(l -> l.startsWith("ci.qq.test:8081 via http 127.0.0.10:8080 "
+                                + "CONNECT")).findFirst().orElseThrow().replace("\"", "\\\""));
+                assertThat(JarProcess.runToEnd("check", "-c", config.toString(), "--user", "nobody", "ci.qq.test:8081")
+                        .out()).anyMatch(l -> l.startsWith("warning: user \"nobody\" is not in " + users));
+
                 floodOfWrongPasswordsKeepsNobodyWaiting(log);
 
                 // A new password in the htpasswd file takes effect with no change to the config.

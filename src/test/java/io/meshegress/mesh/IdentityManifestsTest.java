@@ -55,6 +55,18 @@ class IdentityManifestsTest {
     }
 
     @Test
+    void bearerTokensAddTheRightToAskForATokenReviewAndNothingMore() throws Exception {
+        List<ObjectNode> objects = MeshManifestsTest.generate(CONFIG.replace("identity: {kubernetes: {}}",
+                "identity: {kubernetes: {}, bearer: {}}")); // validated there, RbacChecks included
+        JsonNode rules = MeshManifestsTest.find(objects, "ClusterRole", "mesh-egress-identity-reader").path("rules");
+        assertThat(rules).hasSize(2);
+        // As the Kubernetes docs grant it: apiGroups authentication.k8s.io, resources tokenreviews, verbs create.
+        assertThat(strings(rules.get(1).path("apiGroups"))).containsExactly("authentication.k8s.io");
+        assertThat(strings(rules.get(1).path("resources"))).containsExactly("tokenreviews");
+        assertThat(strings(rules.get(1).path("verbs"))).containsExactly("create");
+    }
+
+    @Test
     void withoutIdentityNothingChanges() throws Exception {
         List<ObjectNode> objects = MeshManifestsTest.generate(CONFIG.replace("identity: {kubernetes: {}}\n", "")
                 .replace("workloads: [{namespace: payments}]", "clients: [\"10.1.0.0/16\"]"));
