@@ -80,7 +80,7 @@ public final class SyntheticCluster {
             for (String ns : namespaces) {
                 k8s.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns)
                         .withLabels(Map.of("kubernetes.io/metadata.name", ns, "istio-injection", "enabled",
-                                "team", ns.substring(0, ns.lastIndexOf('-'))))
+                                "team", team(ns)))
                         .endMetadata().build()).create();
             }
         }
@@ -103,7 +103,7 @@ public final class SyntheticCluster {
         labels.put("app", app);
         labels.put("version", "v" + (1 + n % 3));
         labels.put("pod-template-hash", hash);
-        labels.put("team", ns.substring(0, ns.lastIndexOf('-')));
+        labels.put("team", team(ns));
         labels.put("app.kubernetes.io/name", app);
         labels.put("app.kubernetes.io/part-of", ns);
         labels.put("security.istio.io/tlsMode", "istio");
@@ -139,6 +139,12 @@ public final class SyntheticCluster {
                     .endStatus();
         }
         return b.build();
+    }
+
+    /** team-12-abcdef belongs to team-12; the bench namespace to itself. */
+    private static String team(String namespace) {
+        int dash = namespace.lastIndexOf('-');
+        return dash < 0 ? namespace : namespace.substring(0, dash);
     }
 
     private static String word(Random random, int length) {
