@@ -14,6 +14,7 @@ public final class EgressPolicy {
     private final List<Cidr> clients;
     private final List<Role> roles;
     private final Role defaultRole;
+    private final RoleIndex roleIndex;
 
     /**
      * Hosts the mesh sends to the proxy and the ports it sends them on ({@code mesh.destinations[i]}): such a
@@ -49,6 +50,7 @@ public final class EgressPolicy {
         this.clients = List.copyOf(clients);
         this.defaultRole = defaultRole;
         this.roles = List.copyOf(roles);
+        this.roleIndex = new RoleIndex(this.roles);
     }
 
     /**
@@ -74,12 +76,8 @@ public final class EgressPolicy {
      * workload (null: the address is no known pod), else the default role.
      */
     public Role role(InetAddress client, Workload workload) {
-        for (Role r : roles) {
-            if ((client != null && r.holding(client).isPresent()) || r.selecting(workload) >= 0) {
-                return r;
-            }
-        }
-        return defaultRole;
+        int first = roleIndex.first(client, workload);
+        return first == RoleIndex.NONE ? defaultRole : roles.get(first);
     }
 
     /** Why {@code client} has the role it has, in the config's words. */
@@ -124,12 +122,7 @@ public final class EgressPolicy {
 
     /** Whether some named role holds this address by its clients (a client that needs no pod to have a role). */
     public boolean holdsByAddress(InetAddress client) {
-        for (Role r : roles) {
-            if (r.holding(client).isPresent()) {
-                return true;
-            }
-        }
-        return false;
+        return roleIndex.firstHolding(client) != RoleIndex.NONE;
     }
 
     public Role defaultRole() {
