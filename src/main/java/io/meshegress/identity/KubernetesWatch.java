@@ -44,6 +44,13 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
     private final ScheduledExecutorService clock;
     private volatile long lastWatchingNanos = System.nanoTime();
     private volatile boolean everSynced;
+    /*
+     * The informers' stores fill before their handlers have run: hasSynced() is true while the directory may still
+     * lack pods of the first list. Until it has seen every pod and namespace the stores hold, the proxy is not
+     * ready (else a pod's first connections get the default role). Emptied once ready.
+     */
+    private final java.util.Set<String> podsDelivered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.Set<String> namespacesDelivered = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Starts the watch; it lists in the background (and retries until the API server answers). */
     public static KubernetesWatch start(EgressConfig.Kubernetes settings) {
@@ -70,6 +77,7 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
             @Override
             public void onAdd(Namespace ns) {
                 directory.namespaceChanged(ns.getMetadata().getName(), labels(ns.getMetadata().getLabels()));
+                delivered(namespacesDelivered, ns.getMetadata().getName());
             }
 
             @Override
@@ -80,12 +88,14 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
             @Override
             public void onDelete(Namespace ns, boolean finalStateUnknown) {
                 directory.namespaceDeleted(ns.getMetadata().getName());
+                delivered(namespacesDelivered, ns.getMetadata().getName());
             }
         });
         pods.addEventHandler(new ResourceEventHandler<Pod>() {
             @Override
             public void onAdd(Pod pod) {
                 directory.podChanged(facts(pod));
+                delivered(podsDelivered, pod.getMetadata().getUid());
             }
 
             @Override
@@ -94,11 +104,13 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
                     return; // a resync hands back the store's own copy, which holds the key alone: nothing new
                 }
                 directory.podChanged(facts(pod));
+                delivered(podsDelivered, pod.getMetadata().getUid());
             }
 
             @Override
             public void onDelete(Pod pod, boolean finalStateUnknown) {
                 directory.podDeleted(pod.getMetadata().getUid());
+                delivered(podsDelivered, pod.getMetadata().getUid());
             }
         });
         this.clock = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -117,11 +129,7 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
     }
 
     private void observe() {
-        boolean synced = pods.hasSynced() && namespaces.hasSynced();
-        if (synced && !everSynced) {
-            everSynced = true;
-            LOG.info("identity.kubernetes: first list in ({} pod addresses)", directory.size());
-        }
+        boolean synced = ready();
         if (synced && pods.isWatching() && namespaces.isWatching()) {
             lastWatchingNanos = System.nanoTime();
         }
@@ -153,7 +161,7 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
 
     @Override
     public ClientIdentity identify(InetAddress client) {
-        if (!everSynced && !(pods.hasSynced() && namespaces.hasSynced())) {
+        if (!ready()) {
             return ClientIdentity.NOT_READY;
         }
         var w = directory.workload(client);
@@ -162,7 +170,31 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
 
     @Override
     public boolean ready() {
-        return everSynced || (pods.hasSynced() && namespaces.hasSynced());
+        return everSynced || firstListDelivered();
+    }
+
+    /** Whether both first lists are in and the directory has taken every object of them (then: ready for good). */
+    private synchronized boolean firstListDelivered() {
+        if (everSynced) {
+            return true;
+        }
+        if (!pods.hasSynced() || !namespaces.hasSynced()
+                || !pods.getStore().list().stream().allMatch(p -> podsDelivered.contains(p.getMetadata().getUid()))
+                || !namespaces.getStore().list().stream()
+                        .allMatch(n -> namespacesDelivered.contains(n.getMetadata().getName()))) {
+            return false;
+        }
+        everSynced = true;
+        podsDelivered.clear();
+        namespacesDelivered.clear();
+        LOG.info("identity.kubernetes: first list in ({} pod addresses)", directory.size());
+        return true;
+    }
+
+    private void delivered(java.util.Set<String> seen, String key) {
+        if (!everSynced) {
+            seen.add(key);
+        }
     }
 
     @Override
