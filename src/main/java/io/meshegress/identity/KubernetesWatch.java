@@ -57,7 +57,12 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
         Config base = settings.kubeconfig().isEmpty() ? Config.autoConfigure(null)
                 : Config.fromKubeconfig(new File(settings.kubeconfig()));
         // Reconnect soon after the API server comes back (the informer backs off from this interval).
-        Config config = new ConfigBuilder(base).withWatchReconnectInterval(1000).withWatchReconnectLimit(-1).build();
+        // No connect timeout of the JDK client's own: with one set, each connection keeps its connect timer, and the
+        // timer the first exchange on that connection, response body included, for the connection's life. The
+        // first exchange is the pods' list (75 MB of JSON for 50,000 pods), the connection then carries the
+        // watch for hours. The list's request timeout still bounds its connect.
+        Config config = new ConfigBuilder(base).withWatchReconnectInterval(1000).withWatchReconnectLimit(-1)
+                .withConnectionTimeout(0).build();
         return new KubernetesWatch(new KubernetesClientBuilder().withConfig(config).build());
     }
 
