@@ -91,6 +91,10 @@ final class RunCommand implements Callable<Integer> {
         }
         StatusBoard board = new StatusBoard();
         board.loaded(config.file == null ? "(embedded defaults)" : config.file.toString());
+        // Handled before the first socket is bound: a SIGTERM from the moment "listening" is logged (a supervisor
+        // or a test stopping it at once) drains and stops, where the JVM's own handling would exit 143.
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        TerminationSignals.onTerminate(stopRequested::countDown);
         EgressServer server;
         try {
             server = EgressServer.start(cfg, AccessLog.metered(metrics, entry -> {
@@ -105,8 +109,6 @@ final class RunCommand implements Callable<Integer> {
         ConfigReloader reloader = config.file == null || !Files.isRegularFile(config.file) ? null
                 : new ConfigReloader(config.file, loaded, this::adjust, server::reload, metrics, board).start();
         ServiceManager serviceManager = ServiceManager.fromEnvironment();
-        CountDownLatch stopRequested = new CountDownLatch(1);
-        TerminationSignals.onTerminate(stopRequested::countDown);
         TerminationSignals.onHangup(() -> {
             serviceManager.notify(ServiceManager.State.RELOADING);
             if (reloader != null) {
