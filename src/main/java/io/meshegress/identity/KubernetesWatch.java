@@ -134,7 +134,7 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
     }
 
     private void observe() {
-        boolean synced = ready();
+        boolean synced = everSynced || firstListDelivered();
         if (synced && pods.isWatching() && namespaces.isWatching()) {
             lastWatchingNanos = System.nanoTime();
         }
@@ -175,7 +175,9 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
 
     @Override
     public boolean ready() {
-        return everSynced || firstListDelivered();
+        // Only the clock (every 500 ms) compares the stores with the directory: a connection accepted before the
+        // first list is in must not pay a walk over every pod.
+        return everSynced;
     }
 
     /** Whether both first lists are in and the directory has taken every object of them (then: ready for good). */
