@@ -20,7 +20,8 @@ final class CredentialCache<V> {
     }
 
     private final Map<ByteBuffer, Entry<V>> entries;
-    private final SecretKeySpec key;
+    /** One keyed MAC per thread (event loops and checkers): looking the algorithm up per request costs more than the hash. */
+    private final ThreadLocal<Mac> macs;
 
     CredentialCache(int capacity) {
         this.entries = new LinkedHashMap<>(64, 0.75f, true) {
@@ -31,22 +32,26 @@ final class CredentialCache<V> {
         };
         byte[] k = new byte[32];
         new SecureRandom().nextBytes(k);
-        this.key = new SecretKeySpec(k, "HmacSHA256");
+        SecretKeySpec key = new SecretKeySpec(k, "HmacSHA256");
+        this.macs = ThreadLocal.withInitial(() -> {
+            try {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(key);
+                return mac;
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+            }
+        });
     }
 
     /** The cache's key for a credential: its keyed hash. */
     ByteBuffer keyOf(byte[]... parts) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(key);
-            for (byte[] p : parts) {
-                mac.update(ByteBuffer.allocate(4).putInt(p.length).array());
-                mac.update(p);
-            }
-            return ByteBuffer.wrap(mac.doFinal());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+        Mac mac = macs.get(); // doFinal leaves it reset for the next key
+        for (byte[] p : parts) {
+            mac.update(ByteBuffer.allocate(4).putInt(p.length).array());
+            mac.update(p);
         }
+        return ByteBuffer.wrap(mac.doFinal());
     }
 
     synchronized V get(ByteBuffer k) {
