@@ -2,16 +2,10 @@ package io.meshegress.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.meshegress.testing.HttpOrigin;
 import io.meshegress.testing.JarProcess;
+import io.meshegress.testing.MockCluster;
 import io.meshegress.testing.TestDnsServer;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.awaitility.Awaitility;
@@ -69,38 +62,23 @@ class LearnByNamespaceIT {
 
     @Test
     void reportThenLearnByNamespaceThenEnforce(@TempDir Path dir) throws Exception {
-        int apiPort;
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            apiPort = free.getLocalPort();
-        }
-        Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
-                apiVersion: v1
-                kind: Config
-                clusters: [{name: mock, cluster: {server: "http://127.0.0.1:%d"}}]
-                users: [{name: reader, user: {}}]
-                contexts: [{name: mock, context: {cluster: mock, user: reader}}]
-                current-context: mock
-                """.formatted(apiPort));
-        KubernetesMockServer api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(), false);
-        api.init(InetAddress.getByName("127.0.0.1"), apiPort);
-        try (KubernetesClient k8s = api.createClient();
+        try (MockCluster cluster = MockCluster.start(dir);
              TestDnsServer dns = TestDnsServer.start("127.0.0.1").answer("*.test", "127.0.0.40");
              HttpOrigin origin = new HttpOrigin("127.0.0.40", 8081)) {
             for (String ns : List.of("payments", "search", "default")) {
-                WorkloadIdentityIT.namespace(k8s, ns, Map.of());
+                cluster.namespace(ns, Map.of());
             }
-            WorkloadIdentityIT.pod(k8s, "payments", "api-1", "api", Map.of("app", "api"), PAY_API);
-            WorkloadIdentityIT.pod(k8s, "payments", "batch-1", "batch", Map.of("app", "batch"), PAY_BATCH);
-            WorkloadIdentityIT.pod(k8s, "search", "web-1", "web", Map.of("app", "web"), SEARCH);
-            WorkloadIdentityIT.pod(k8s, "default", "tool-1", "default", Map.of(), TOOLS);
+            cluster.pod("payments", "api-1", "api", Map.of("app", "api"), PAY_API);
+            cluster.pod("payments", "batch-1", "batch", Map.of("app", "batch"), PAY_BATCH);
+            cluster.pod("search", "web-1", "web", Map.of("app", "web"), SEARCH);
+            cluster.pod("default", "tool-1", "default", Map.of(), TOOLS);
 
             Path jsonLog = dir.resolve("report.json.log");
             Path textLog = dir.resolve("report.text.log");
             Path report = dir.resolve("report.yaml");
             for (Path log : List.of(jsonLog, textLog)) {
                 String format = log == jsonLog ? "json" : "text";
-                Files.writeString(report, base(kubeconfig, dns.configAddress(), log, format) + REPORT_POLICY);
+                Files.writeString(report, base(cluster.kubeconfig(), dns.configAddress(), log, format) + REPORT_POLICY);
                 try (JarProcess proxy = JarProcess.start("run", "-c", report.toString())) {
                     proxy.awaitErr(l -> l.contains("listening: http " + PROXY));
                     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> status("/readyz") == 200);
@@ -147,7 +125,7 @@ class LearnByNamespaceIT {
 
             Path enforceLog = dir.resolve("enforce.log");
             Path learned = Files.writeString(dir.resolve("learned.yaml"),
-                    base(kubeconfig, dns.configAddress(), enforceLog, "json") + byJson);
+                    base(cluster.kubeconfig(), dns.configAddress(), enforceLog, "json") + byJson);
             JarProcess check = JarProcess.runToEnd("check", "-c", learned.toString(), "pay.test:8081");
             assertThat(check.exitCode()).as(String.join("\n", check.err())).isZero();
             // check answers per workload from the file alone, as the proxy will.
@@ -193,7 +171,7 @@ class LearnByNamespaceIT {
                     """);
             Path splitLog = dir.resolve("split.log");
             Path split = Files.writeString(dir.resolve("split.yaml"),
-                    base(kubeconfig, dns.configAddress(), splitLog, "text") + bySa);
+                    base(cluster.kubeconfig(), dns.configAddress(), splitLog, "text") + bySa);
             try (JarProcess proxy = JarProcess.start("run", "-c", split.toString())) {
                 proxy.awaitErr(l -> l.contains("listening: http " + PROXY));
                 Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> status("/readyz") == 200);
@@ -201,8 +179,6 @@ class LearnByNamespaceIT {
                 assertThat(answer(PAY_BATCH, "connect", "stripe.test")).as("another service account").isEqualTo("403");
                 assertThat(answer(PAY_API, "connect", "stripe.test")).isEqualTo("200");
             }
-        } finally {
-            api.destroy();
         }
     }
 

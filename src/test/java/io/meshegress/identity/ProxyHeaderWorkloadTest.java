@@ -2,26 +2,17 @@ package io.meshegress.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.meshegress.observe.AccessEntry;
 import io.meshegress.testing.HttpOrigin;
+import io.meshegress.testing.MockCluster;
 import io.meshegress.testing.ProxyUnderTest;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -36,31 +27,12 @@ class ProxyHeaderWorkloadTest {
 
     @Test
     void theHeadersSourceSelectsTheWorkload(@TempDir Path dir) throws Exception {
-        KubernetesMockServer api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(), false);
-        api.init(InetAddress.getByName("127.0.0.1"), 0);
-        try (KubernetesClient k8s = api.createClient();
+        try (MockCluster cluster = MockCluster.start(dir);
              HttpOrigin origin = new HttpOrigin("127.0.0.131", 8081)) {
-            k8s.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("payments").endMetadata()
-                    .build()).create();
-            k8s.pods().inNamespace("payments").resource(new PodBuilder().withNewMetadata().withName("api-1")
-                    .withNamespace("payments").withUid("u1").endMetadata().withNewSpec().withServiceAccountName("api")
-                    .addNewContainer().withName("c").withImage("x").endContainer().endSpec().withNewStatus()
-                    .withPhase("Running").withPodIP("10.1.2.3").addNewPodIP("10.1.2.3").endStatus().build()).create();
+            cluster.namespace("payments", Map.of());
+            cluster.pod("payments", "api-1", "api", Map.of(), "10.1.2.3");
             // The balancer itself is a pod too, in another namespace: its address must not decide.
-            k8s.pods().inNamespace("payments").resource(new PodBuilder().withNewMetadata().withName("lb")
-                    .withNamespace("payments").withUid("u2").withLabels(Map.of("app", "lb")).endMetadata()
-                    .withNewSpec().withServiceAccountName("lb").addNewContainer().withName("c").withImage("x")
-                    .endContainer().endSpec().withNewStatus().withPhase("Running").withPodIP("127.0.0.132")
-                    .endStatus().build()).create();
-            Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
-                    apiVersion: v1
-                    kind: Config
-                    clusters: [{name: mock, cluster: {server: "http://127.0.0.1:%d"}}]
-                    users: [{name: reader, user: {}}]
-                    contexts: [{name: mock, context: {cluster: mock, user: reader}}]
-                    current-context: mock
-                    """.formatted(api.getPort()));
+            cluster.pod("payments", "lb", "lb", Map.of("app", "lb"), "127.0.0.132");
             try (ProxyUnderTest proxy = new ProxyUnderTest("""
                     http:
                       listen: "127.0.0.130:8080"
@@ -74,7 +46,7 @@ class ProxyHeaderWorkloadTest {
                       allow: []
                       roles:
                         - {name: payments, workloads: [{namespace: payments, serviceAccount: api}], allow: [pay.qq.test]}
-                    """.formatted(kubeconfig))) {
+                    """.formatted(cluster.kubeconfig()))) {
                 Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> status("10.1.2.3").equals("200"));
                 AccessEntry e = proxy.awaitEntry(x -> x.client().startsWith("10.1.2.3:") && x.status() == 200);
                 assertThat(e.role()).isEqualTo("payments");
@@ -82,8 +54,6 @@ class ProxyHeaderWorkloadTest {
                 assertThat(e.workload()).isEqualTo(new AccessEntry.Workload("payments", "api", "api-1"));
                 assertThat(status("10.9.9.9")).as("a source that is no pod: the default role").isEqualTo("403");
             }
-        } finally {
-            api.destroy();
         }
     }
 

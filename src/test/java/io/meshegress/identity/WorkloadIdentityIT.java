@@ -2,14 +2,7 @@ package io.meshegress.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.fabric8.mockwebserver.http.Response;
@@ -18,15 +11,14 @@ import io.fabric8.mockwebserver.http.WebSocketListener;
 import io.meshegress.testing.Command;
 import io.meshegress.testing.HttpOrigin;
 import io.meshegress.testing.JarProcess;
+import io.meshegress.testing.MockCluster;
 import io.meshegress.testing.TestDnsServer;
 import io.meshegress.testing.TestPki;
 import io.meshegress.testing.TlsOrigin;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,7 +29,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -66,18 +57,8 @@ class WorkloadIdentityIT {
 
     @Test
     void rolesFollowTheWorkloadBehindEachClientAddress(@TempDir Path dir) throws Exception {
-        int apiPort;
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            apiPort = free.getLocalPort(); // closed again: the API server is not there yet
-        }
-        Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
-                apiVersion: v1
-                kind: Config
-                clusters: [{name: mock, cluster: {server: "http://127.0.0.1:%d"}}]
-                users: [{name: reader, user: {}}]
-                contexts: [{name: mock, context: {cluster: mock, user: reader, namespace: default}}]
-                current-context: mock
-                """.formatted(apiPort));
+        // The kubeconfig names the API server before it is there: the proxy starts first.
+        MockCluster.Endpoint api = MockCluster.reserve(dir);
         TestPki pki = TestPki.create(dir);
         caPem = pki.caPem();
         try (TestDnsServer dns = TestDnsServer.start("127.0.0.1").answer("*.qq.test", "127.0.0.20");
@@ -102,7 +83,7 @@ class WorkloadIdentityIT {
                             - namespaceSelector:
                                 matchExpressions: [{key: team, operator: In, values: [search]}]
                           allow: [search.qq.test]
-                    """.formatted(PROXY, dns.configAddress(), kubeconfig));
+                    """.formatted(PROXY, dns.configAddress(), api.kubeconfig()));
             try (JarProcess proxy = JarProcess.start("run", "-c", config.toString())) {
                 proxy.awaitErr(l -> l.contains("listening: http " + PROXY));
                 // No API server yet: nobody can be named, so nobody is served.
@@ -111,12 +92,11 @@ class WorkloadIdentityIT {
                         .startsWith("503");
                 assertThat(proxy.awaitOut(l -> l.contains("identity_not_ready"))).contains("\"status\":503");
 
-                KubernetesMockServer api = apiServer(new KubernetesCrudDispatcher(), apiPort);
-                try (KubernetesClient k8s = api.createClient()) {
-                    namespace(k8s, "payments", Map.of("team", "pay"));
-                    namespace(k8s, "search", Map.of("team", "search"));
-                    pod(k8s, "payments", "api-1", "api", Map.of("app", "api"), PAYMENTS_POD);
-                    pod(k8s, "search", "web-1", "web", Map.of("app", "web"), SEARCH_POD);
+                try (MockCluster cluster = api.start()) {
+                    cluster.namespace("payments", Map.of("team", "pay"));
+                    cluster.namespace("search", Map.of("team", "search"));
+                    cluster.pod("payments", "api-1", "api", Map.of("app", "api"), PAYMENTS_POD);
+                    cluster.pod("search", "web-1", "web", Map.of("app", "web"), SEARCH_POD);
                     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> status("/readyz") == 200);
 
                     List<String[]> everyWay = new ArrayList<>(ways());
@@ -141,8 +121,8 @@ class WorkloadIdentityIT {
                     // A connection accepted while the address is the payments pod's keeps that role.
                     try (KeptConnection kept = new KeptConnection(PAYMENTS_POD)) {
                         assertThat(kept.get("pay.qq.test")).isEqualTo(200);
-                        k8s.pods().inNamespace("payments").withName("api-1").delete();
-                        pod(k8s, "search", "web-2", "web", Map.of("app", "web"), PAYMENTS_POD);
+                        cluster.deletePod("payments", "api-1");
+                        cluster.pod("search", "web-2", "web", Map.of("app", "web"), PAYMENTS_POD);
                         Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> answer(PAYMENTS_POD,
                                 ways().get(0), "search.qq.test").equals("200"));
                         assertThat(answer(PAYMENTS_POD, ways().get(1), "pay.qq.test")).isEqualTo("403");
@@ -151,18 +131,15 @@ class WorkloadIdentityIT {
                     }
 
                     // A finished pod releases its address; a host-network pod never names one.
-                    finished(k8s, "search", "web-1");
+                    cluster.podFinished("search", "web-1");
                     Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> answer(SEARCH_POD,
                             ways().get(0), "search.qq.test").equals("403"));
-                    Pod host = pod(k8s, "payments", "node-agent", "api", Map.of("app", "api"), NO_POD);
-                    k8s.pods().inNamespace("payments").resource(new PodBuilder(host).editSpec().withHostNetwork(true)
-                            .endSpec().build()).update();
-                    pod(k8s, "payments", "marker", "api", Map.of("app", "api"), "127.0.0.14");
+                    cluster.pod("payments", "node-agent", "api", Map.of("app", "api"), NO_POD);
+                    cluster.podOnHostNetwork("payments", "node-agent");
+                    cluster.pod("payments", "marker", "api", Map.of("app", "api"), "127.0.0.14");
                     Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> answer("127.0.0.14",
                             ways().get(0), "pay.qq.test").equals("200"));
                     assertThat(answer(NO_POD, ways().get(0), "pay.qq.test")).isEqualTo("403");
-                } finally {
-                    api.destroy();
                 }
                 // The API server is gone: the last map keeps serving, and the gauge says how stale it is.
                 Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> staleness() > 3);
@@ -172,11 +149,10 @@ class WorkloadIdentityIT {
 
                 // The API server comes back with a pod it did not have: the watch resumes, the pod gets its role.
                 ExpiringHistory history = new ExpiringHistory();
-                KubernetesMockServer restarted = apiServer(history, apiPort);
-                try (KubernetesClient k8s = restarted.createClient()) {
-                    namespace(k8s, "payments", Map.of("team", "pay"));
-                    namespace(k8s, "search", Map.of("team", "search"));
-                    pod(k8s, "payments", "late-1", "api", Map.of("app", "api"), "127.0.0.15");
+                try (MockCluster restarted = api.start(history)) {
+                    restarted.namespace("payments", Map.of("team", "pay"));
+                    restarted.namespace("search", Map.of("team", "search"));
+                    restarted.pod("payments", "late-1", "api", Map.of("app", "api"), "127.0.0.15");
                     Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> answer("127.0.0.15",
                             ways().get(0), "pay.qq.test").equals("200"));
                     assertThat(answer("127.0.0.15", ways().get(2), "search.qq.test")).isEqualTo("403");
@@ -185,19 +161,16 @@ class WorkloadIdentityIT {
                     // so the marker pod it never had is still known: only a fresh list can drop it.
                     assertThat(answer("127.0.0.14", ways().get(0), "pay.qq.test")).isEqualTo("200");
                     assertThat(history.podLists()).as("a resumed watch, no new list").isZero();
-                } finally {
-                    restarted.destroy();
                 }
 
                 // Back again, it no longer has the resourceVersion the watch resumes from: 410 Gone, and the
                 // informer lists afresh. The marker and late-1 are in no list now, so they are gone.
                 history = new ExpiringHistory();
                 history.expireNextPodWatch();
-                KubernetesMockServer relisted = apiServer(history, apiPort);
-                try (KubernetesClient k8s = relisted.createClient()) {
-                    namespace(k8s, "payments", Map.of("team", "pay"));
-                    namespace(k8s, "search", Map.of("team", "search"));
-                    pod(k8s, "search", "late-2", "web", Map.of("app", "web"), "127.0.0.16");
+                try (MockCluster relisted = api.start(history)) {
+                    relisted.namespace("payments", Map.of("team", "pay"));
+                    relisted.namespace("search", Map.of("team", "search"));
+                    relisted.pod("search", "late-2", "web", Map.of("app", "web"), "127.0.0.16");
                     Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> answer("127.0.0.16",
                             ways().get(0), "search.qq.test").equals("200"));
                     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> answer("127.0.0.14",
@@ -206,18 +179,9 @@ class WorkloadIdentityIT {
                     assertThat(history.goneAnswered()).isTrue();
                     assertThat(history.podLists()).as("the list after 410 Gone").isPositive();
                     assertThat(status("/readyz")).isEqualTo(200);
-                } finally {
-                    relisted.destroy();
                 }
             }
         }
-    }
-
-    static KubernetesMockServer apiServer(KubernetesCrudDispatcher dispatcher, int port) throws Exception {
-        KubernetesMockServer api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                dispatcher, false);
-        api.init(InetAddress.getByName("127.0.0.1"), port);
-        return api;
     }
 
     /**
@@ -303,31 +267,6 @@ class WorkloadIdentityIT {
                 HttpResponse.BodyHandlers.ofString()).body();
         return metrics.lines().filter(l -> l.startsWith("meshegress_identity_staleness_seconds "))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElse(-1);
-    }
-
-    static void namespace(KubernetesClient k8s, String name, Map<String, String> labels) {
-        k8s.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).withLabels(labels)
-                .endMetadata().build()).create();
-    }
-
-    static Pod pod(KubernetesClient k8s, String ns, String name, String sa, Map<String, String> labels, String ip) {
-        Pod pod = new PodBuilder().withNewMetadata().withNamespace(ns).withName(name).withLabels(labels)
-                .withUid(ns + "-" + name).endMetadata()
-                .withNewSpec().withServiceAccountName(sa).addNewContainer().withName("c").withImage("x").endContainer()
-                .endSpec()
-                .withNewStatus().withPhase("Running").withPodIP(ip).addNewPodIP(ip).endStatus().build();
-        Pod created = k8s.pods().inNamespace(ns).resource(pod).create();
-        if (created.getStatus() == null || created.getStatus().getPodIP() == null) {
-            created = k8s.pods().inNamespace(ns).resource(new PodBuilder(created).withStatus(pod.getStatus())
-                    .build()).updateStatus();
-        }
-        return created;
-    }
-
-    static void finished(KubernetesClient k8s, String ns, String name) {
-        Pod p = k8s.pods().inNamespace(ns).withName(name).get();
-        k8s.pods().inNamespace(ns).resource(new PodBuilder(p).editStatus().withPhase("Succeeded").endStatus().build())
-                .updateStatus();
     }
 
     /** One client connection from a pod's address, kept open across requests (absolute-form, keep-alive). */

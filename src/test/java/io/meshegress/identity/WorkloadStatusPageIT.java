@@ -1,22 +1,14 @@
 package io.meshegress.identity;
 
-import static io.meshegress.identity.WorkloadIdentityIT.namespace;
-import static io.meshegress.identity.WorkloadIdentityIT.pod;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.meshegress.testing.Command;
 import io.meshegress.testing.HttpOrigin;
 import io.meshegress.testing.JarProcess;
+import io.meshegress.testing.MockCluster;
 import io.meshegress.testing.TestDnsServer;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -27,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -54,28 +45,13 @@ class WorkloadStatusPageIT {
 
     @Test
     void refusalsShowUnderTheirNamespaceAndExplainAnswersByWorkload(@TempDir Path dir) throws Exception {
-        int apiPort;
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            apiPort = free.getLocalPort();
-        }
-        Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
-                apiVersion: v1
-                kind: Config
-                clusters: [{name: mock, cluster: {server: "http://127.0.0.1:%d"}}]
-                users: [{name: reader, user: {}}]
-                contexts: [{name: mock, context: {cluster: mock, user: reader, namespace: default}}]
-                current-context: mock
-                """.formatted(apiPort));
-        KubernetesMockServer api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(), false);
-        api.init(InetAddress.getByName("127.0.0.1"), apiPort);
-        try (KubernetesClient k8s = api.createClient();
+        try (MockCluster cluster = MockCluster.start(dir);
              TestDnsServer dns = TestDnsServer.start("127.0.0.1").answer("*.qq.test", "127.0.0.174");
              HttpOrigin origin = new HttpOrigin("127.0.0.174", 8081)) {
-            namespace(k8s, "payments", Map.of("team", "pay"));
-            namespace(k8s, "search", Map.of("team", "search"));
-            pod(k8s, "payments", "api-1", "api", Map.of("app", "api"), PAYMENTS_POD);
-            pod(k8s, "search", "web-1", "web", Map.of("app", "web"), SEARCH_POD);
+            cluster.namespace("payments", Map.of("team", "pay"));
+            cluster.namespace("search", Map.of("team", "search"));
+            cluster.pod("payments", "api-1", "api", Map.of("app", "api"), PAYMENTS_POD);
+            cluster.pod("search", "web-1", "web", Map.of("app", "web"), SEARCH_POD);
             Path config = Files.writeString(dir.resolve("egress.yaml"), """
                     http: {listen: "%s", connectPorts: [8081]}
                     admin: {listen: "127.0.0.170:9901"}
@@ -96,7 +72,7 @@ class WorkloadStatusPageIT {
                                 matchExpressions: [{key: team, operator: In, values: [search]}]
                           allow: [search.qq.test]
                     mesh: {destinations: []}
-                    """.formatted(PROXY, dns.configAddress(), kubeconfig));
+                    """.formatted(PROXY, dns.configAddress(), cluster.kubeconfig()));
             try (JarProcess proxy = JarProcess.start("run", "-c", config.toString())) {
                 proxy.awaitErr(l -> l.contains("listening: admin 127.0.0.170:9901"));
                 Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> status("/readyz") == 200);
@@ -171,8 +147,6 @@ class WorkloadStatusPageIT {
                 assertThat(section(asked, "id=\"explanation\"")).contains("namespace payments assumed labelled "
                         + "kubernetes.io/metadata.name=payments").contains("workload payments/api?app=api: role payments");
             }
-        } finally {
-            api.destroy();
         }
     }
 
