@@ -1,7 +1,7 @@
 # bench/scale's plots: gnuplot -e "dir='RESULTS'; out='bench/plots'" bench/tools/scale.gp
 # One PNG per curve, from the TSV files bench/scale and scale_summary.py write (a missing file: no plot).
 set datafile separator "\t"
-set terminal pngcairo size 1000,420 font "sans,10"
+set terminal pngcairo size 1000,420 font "sans,10" noenhanced
 set grid
 set key bottom right
 present(f) = system("test -s " . f . " && echo 1 || echo 0") eq "1"
@@ -73,7 +73,7 @@ f = dir . "/loops-median.tsv"
 if (present(f)) {
   set output out . "/scale-loops.png"
   set multiplot layout 1,2 title "HTTP (1 KiB, keep-alive) against event loops / workers / threads, 2 CPUs shared with the load"
-  set xlabel "event loops (mesh-egress), worker_processes (nginx), nbthread (HAProxy)"; set xtics (1, 2, 4)
+  set xlabel "event loops / worker_processes / nbthread"; set xtics (1, 2, 4)
   set ylabel "req/s (median)"; set yrange [0:*]; set logscale x 2
   plot for [t in "mesh-egress nginx haproxy"] f skip 1 using (is(1,t) ? $2 : 1/0):3 with linespoints ls style(t) title t
   set ylabel "proxy CPU µs per request"
