@@ -2,9 +2,12 @@ package io.meshegress.proxy.http;
 
 import io.meshegress.config.EgressConfig;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -26,8 +29,8 @@ import java.util.Set;
  * </ul>
  */
 final class MeshHeaderFilter {
-    private static final Set<String> TRACE = Set.of("b3", "traceparent", "tracestate", "x-ot-span-context",
-            "sw8", "sw8-correlation", "sw8-x", "x-cloud-trace-context", "grpc-trace-bin", "x-amzn-trace-id");
+    private static final String[] TRACE = {"b3", "traceparent", "tracestate", "x-ot-span-context",
+            "sw8", "sw8-correlation", "sw8-x", "x-cloud-trace-context", "grpc-trace-bin", "x-amzn-trace-id"};
 
     private final boolean forwardTraceHeaders;
     private final Set<String> configured;
@@ -37,12 +40,16 @@ final class MeshHeaderFilter {
         this.configured = Set.copyOf(config.stripHeaders());
     }
 
+    // Both directions walk the headers in place and compare names ignoring ASCII case, so a message that loses
+    // nothing (nearly all of them) costs no allocation: headers.names() would build a set and toLowerCase a
+    // string per mixed-case name, on every request and response.
+
     /** What a request forwarded upstream loses. */
     void stripFromRequest(HttpHeaders headers) {
-        List<String> gone = null;
-        for (String name : headers.names()) {
-            String n = name.toLowerCase(Locale.ROOT);
-            if (isMeshIdentity(n) || (!forwardTraceHeaders && isTrace(n)) || configured.contains(n)) {
+        List<CharSequence> gone = null;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            CharSequence name = it.next().getKey();
+            if (isMeshIdentity(name) || (!forwardTraceHeaders && isTrace(name)) || isConfigured(name)) {
                 gone = add(gone, name);
             }
         }
@@ -51,32 +58,52 @@ final class MeshHeaderFilter {
 
     /** What a response (interim, final, or a 101) going back to the client loses: the mesh identity only. */
     static void stripFromResponse(HttpHeaders headers) {
-        List<String> gone = null;
-        for (String name : headers.names()) {
-            if (isMeshIdentity(name.toLowerCase(Locale.ROOT))) {
+        List<CharSequence> gone = null;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            CharSequence name = it.next().getKey();
+            if (isMeshIdentity(name)) {
                 gone = add(gone, name);
             }
         }
         removeAll(headers, gone);
     }
 
-    static boolean isMeshIdentity(String lowerName) {
-        return lowerName.startsWith("x-envoy-") || lowerName.equals("x-forwarded-client-cert");
+    /** {@code x-envoy-*} and {@code x-forwarded-client-cert}, in any case. */
+    static boolean isMeshIdentity(CharSequence name) {
+        return startsWithIgnoreCase(name, "x-envoy-") || AsciiString.contentEqualsIgnoreCase(name, "x-forwarded-client-cert");
     }
 
-    static boolean isTrace(String lowerName) {
-        return lowerName.startsWith("x-b3-") || lowerName.startsWith("x-datadog-") || TRACE.contains(lowerName);
+    /** A trace-context header of one of Envoy's tracers, in any case. */
+    static boolean isTrace(CharSequence name) {
+        if (startsWithIgnoreCase(name, "x-b3-") || startsWithIgnoreCase(name, "x-datadog-")) {
+            return true;
+        }
+        for (String t : TRACE) {
+            if (AsciiString.contentEqualsIgnoreCase(name, t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
-    private static List<String> add(List<String> gone, String name) {
-        List<String> out = gone == null ? new ArrayList<>(4) : gone;
+    private boolean isConfigured(CharSequence name) {
+        // The configured names are lower case (the loader checks them); only then is a copy made to compare.
+        return !configured.isEmpty() && configured.contains(name.toString().toLowerCase(Locale.ROOT));
+    }
+
+    private static boolean startsWithIgnoreCase(CharSequence name, String prefix) {
+        return name.length() >= prefix.length() && AsciiString.regionMatches(name, true, 0, prefix, 0, prefix.length());
+    }
+
+    private static List<CharSequence> add(List<CharSequence> gone, CharSequence name) {
+        List<CharSequence> out = gone == null ? new ArrayList<>(4) : gone;
         out.add(name);
         return out;
     }
 
-    private static void removeAll(HttpHeaders headers, List<String> gone) {
+    private static void removeAll(HttpHeaders headers, List<CharSequence> gone) {
         if (gone != null) {
-            for (String name : gone) {
+            for (CharSequence name : gone) {
                 headers.remove(name);
             }
         }
