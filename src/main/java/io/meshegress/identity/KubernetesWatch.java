@@ -39,6 +39,8 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
 
     private final PodDirectory directory = new PodDirectory();
     private final KubernetesClient client;
+    /** TokenReviews: the same API server and credentials, without the client's own retries (see start). */
+    private final KubernetesClient reviews;
     private final SharedIndexInformer<Pod> pods;
     private final SharedIndexInformer<Namespace> namespaces;
     private final ScheduledExecutorService clock;
@@ -63,11 +65,17 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
         // watch for hours. The list's request timeout still bounds its connect.
         Config config = new ConfigBuilder(base).withWatchReconnectInterval(1000).withWatchReconnectLimit(-1)
                 .withConnectionTimeout(0).build();
-        return new KubernetesWatch(new KubernetesClientBuilder().withConfig(config).build());
+        // A TokenReview is asked for by requests that wait for its answer: fabric8 retries a failed request ten
+        // times with a growing back-off (a minute and a half against an API server that answers 500), so reviews
+        // go out without retries; an unanswered one is not remembered, and the next request asks again.
+        Config reviewConfig = new ConfigBuilder(config).withRequestRetryBackoffLimit(0).build();
+        return new KubernetesWatch(new KubernetesClientBuilder().withConfig(config).build(),
+                new KubernetesClientBuilder().withConfig(reviewConfig).build());
     }
 
-    private KubernetesWatch(KubernetesClient client) {
+    private KubernetesWatch(KubernetesClient client, KubernetesClient reviews) {
         this.client = client;
+        this.reviews = reviews;
         // The pods' store keeps each pod's key and resourceVersion only (what a relist needs to find the pods
         // that went away); the directory is the one copy of the facts. Namespaces are few: theirs keeps labels.
         this.pods = client.pods().inAnyNamespace().runnableInformer(RESYNC_MILLIS)
@@ -209,12 +217,12 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
         return this;
     }
 
-    /** A TokenReview of {@code token} for {@code audience}, created through the watch's client (and kubeconfig). */
+    /** A TokenReview of {@code token} for {@code audience}, created with the watch's kubeconfig, tried once. */
     @Override
     public Review review(String token, String audience) {
         TokenReview asked = new TokenReviewBuilder().withNewSpec().withToken(token).withAudiences(audience)
                 .endSpec().build();
-        TokenReview answer = client.authentication().v1().tokenReviews().create(asked);
+        TokenReview answer = reviews.authentication().v1().tokenReviews().create(asked);
         TokenReviewStatus s = answer.getStatus();
         if (s == null) {
             return new Review(false, null, List.of());
@@ -239,5 +247,6 @@ public final class KubernetesWatch implements Identities, TokenReviewer, AutoClo
         pods.stop();
         namespaces.stop();
         client.close();
+        reviews.close();
     }
 }
