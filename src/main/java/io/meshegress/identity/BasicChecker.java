@@ -6,7 +6,6 @@ import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.springframework.security.crypto.bcrypt.BCrypt;
 
@@ -26,8 +25,8 @@ final class BasicChecker {
     private final BasicUsers users;
     private final CheckQueue queue;
     private final CredentialCache<CredentialVerdict> cache = new CredentialCache<>(10_000);
-    /** Checks under way, by credential: a client's parallel requests with one new password share one check. */
-    private final ConcurrentHashMap<ByteBuffer, CompletableFuture<CredentialVerdict>> pending = new ConcurrentHashMap<>();
+    /** Checks under way, by credential: parallel requests with one new password share one check. */
+    private final CoalescedChecks<CredentialVerdict> underWay = new CoalescedChecks<>();
     private volatile String decoy;
 
     BasicChecker(BasicUsers users, CheckQueue queue) {
@@ -35,8 +34,13 @@ final class BasicChecker {
         this.queue = queue;
     }
 
-    /** The verdict, at once when remembered or plainly wrong, else when the bcrypt check is done. */
+    /** The verdict, at once when remembered or plainly wrong, else when the bcrypt check under way is done. */
     CompletableFuture<CredentialVerdict> check(ProxyAuthorization.Basic c, InetAddress client) {
+        return check(c, client, true);
+    }
+
+    private CompletableFuture<CredentialVerdict> check(ProxyAuthorization.Basic c, InetAddress client,
+            boolean mayRetry) {
         if (c.password().length > MAX_PASSWORD_BYTES) {
             return CompletableFuture.completedFuture(new CredentialVerdict.Rejected("password_too_long"));
         }
@@ -45,33 +49,28 @@ final class BasicChecker {
         if (known != null) {
             return CompletableFuture.completedFuture(known);
         }
-        CompletableFuture<CredentialVerdict> mine = new CompletableFuture<>();
-        CompletableFuture<CredentialVerdict> under = pending.putIfAbsent(key, mine);
-        if (under != null) {
-            return under;
-        }
+        return underWay.share(key, () -> {
+            // A check that ended between the look-up above and now has left its verdict here.
+            CredentialVerdict justKnown = cache.get(key);
+            return justKnown != null ? CompletableFuture.completedFuture(justKnown)
+                    : queue.submit(client, () -> bcrypt(c, key));
+        }, mayRetry ? () -> check(c, client, false) : null);
+    }
+
+    /** The bcrypt check (on a queue thread), remembered; an unknown user is checked against the decoy. */
+    private CredentialVerdict bcrypt(ProxyAuthorization.Basic c, ByteBuffer key) {
         String hash = users.users().get(c.user());
-        queue.submit(client, () -> {
-            CredentialVerdict v;
-            if (hash == null) {
-                BCrypt.checkpw(c.password(), decoy());
-                v = new CredentialVerdict.Rejected("unknown_user");
-            } else if (BCrypt.checkpw(c.password(), hash)) {
-                v = new CredentialVerdict.Verified(new Principal.User(c.user()));
-            } else {
-                v = new CredentialVerdict.Rejected("wrong_password");
-            }
-            cache.put(key, v, v instanceof CredentialVerdict.Verified ? GOOD_FOR : BAD_FOR);
-            return v;
-        }).whenComplete((v, failure) -> {
-            pending.remove(key, mine);
-            if (failure != null) {
-                mine.completeExceptionally(failure);
-            } else {
-                mine.complete(v);
-            }
-        });
-        return mine;
+        CredentialVerdict v;
+        if (hash == null) {
+            BCrypt.checkpw(c.password(), decoy());
+            v = new CredentialVerdict.Rejected("unknown_user");
+        } else if (BCrypt.checkpw(c.password(), hash)) {
+            v = new CredentialVerdict.Verified(new Principal.User(c.user()));
+        } else {
+            v = new CredentialVerdict.Rejected("wrong_password");
+        }
+        cache.put(key, v, v instanceof CredentialVerdict.Verified ? GOOD_FOR : BAD_FOR);
+        return v;
     }
 
     /** A hash of nothing anyone knows, at the cost of the file's first hash (10, Apache's default, if none). */
@@ -89,5 +88,10 @@ final class BasicChecker {
     /** Remembered verdicts (for the tests of the cache). */
     int remembered() {
         return cache.size();
+    }
+
+    /** Checks under way (for the tests of their bound). */
+    int checksUnderWay() {
+        return underWay.size();
     }
 }

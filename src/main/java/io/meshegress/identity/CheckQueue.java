@@ -78,7 +78,8 @@ final class CheckQueue {
             pool.execute(() -> {
                 try {
                     result.complete(check.get());
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
+                    // Answered whatever happens: requests, and those that joined the check, wait on it.
                     result.completeExceptionally(e);
                 } finally {
                     release(client);

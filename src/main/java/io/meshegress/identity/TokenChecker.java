@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * {@code Bearer} Kubernetes service-account tokens: the API server's TokenReview says whether a token is good
  * for identity.bearer's audience and whose it is; a good one is remembered until its {@code exp} (read from the
  * token only to bound the cache, never to trust it), at most {@link #AT_MOST}. Reviews run on the
- * {@link CheckQueue#TOKEN_REVIEW} threads.
+ * {@link CheckQueue#TOKEN_REVIEW} threads; requests that bring the same new token at once share one review
+ * ({@link CoalescedChecks}).
  */
 final class TokenChecker {
     static final long AT_MOST = TimeUnit.MINUTES.toNanos(5);
@@ -31,6 +32,7 @@ final class TokenChecker {
     private final TokenReviewer reviewer;
     private final CheckQueue queue;
     private final CredentialCache<CredentialVerdict> cache = new CredentialCache<>(10_000);
+    private final CoalescedChecks<CredentialVerdict> underWay = new CoalescedChecks<>();
 
     /** @param reviewer the watch's client, or null when identity.kubernetes did not start one */
     TokenChecker(BearerTokens settings, TokenReviewer reviewer, CheckQueue queue) {
@@ -39,7 +41,13 @@ final class TokenChecker {
         this.queue = queue;
     }
 
+    /** The verdict, at once when remembered, else when the one review of this token under way is done. */
     CompletableFuture<CredentialVerdict> check(ProxyAuthorization.Bearer b, InetAddress client) {
+        return check(b, client, true);
+    }
+
+    private CompletableFuture<CredentialVerdict> check(ProxyAuthorization.Bearer b, InetAddress client,
+            boolean mayRetry) {
         if (reviewer == null) {
             return CompletableFuture.completedFuture(new CredentialVerdict.Unavailable("token_review_unavailable"));
         }
@@ -48,26 +56,39 @@ final class TokenChecker {
         if (known != null) {
             return CompletableFuture.completedFuture(known);
         }
-        return queue.submit(client, () -> {
-            TokenReviewer.Review review;
-            try {
-                review = reviewer.review(b.token(), settings.audience());
-            } catch (Exception e) {
-                return new CredentialVerdict.Unavailable("token_review_unavailable");
-            }
-            Matcher sa = review.username() == null ? null : SERVICE_ACCOUNT.matcher(review.username());
-            if (!review.authenticated() || !review.audiences().contains(settings.audience()) || sa == null
-                    || !sa.matches()) {
-                CredentialVerdict v = new CredentialVerdict.Rejected("token_refused");
-                cache.put(key, v, BAD_FOR);
-                return v;
-            }
-            Map<String, String> nsLabels = reviewer.namespaceLabels(sa.group(1));
-            CredentialVerdict v = new CredentialVerdict.Verified(new Principal.ServiceAccount(
-                    new Workload(sa.group(1), null, sa.group(2), Map.of(), nsLabels)));
-            cache.put(key, v, lifetime(b.token()));
+        return underWay.share(key, () -> {
+            // A review that ended between the look-up above and now has left its verdict here.
+            CredentialVerdict justKnown = cache.get(key);
+            return justKnown != null ? CompletableFuture.completedFuture(justKnown)
+                    : queue.submit(client, () -> review(b.token(), key));
+        }, mayRetry ? () -> check(b, client, false) : null);
+    }
+
+    /** Asks the API server (on a queue thread); remembers a good or refused token, not an unanswered review. */
+    private CredentialVerdict review(String token, ByteBuffer key) {
+        TokenReviewer.Review review;
+        try {
+            review = reviewer.review(token, settings.audience());
+        } catch (Exception e) {
+            return new CredentialVerdict.Unavailable("token_review_unavailable");
+        }
+        Matcher sa = review.username() == null ? null : SERVICE_ACCOUNT.matcher(review.username());
+        if (!review.authenticated() || !review.audiences().contains(settings.audience()) || sa == null
+                || !sa.matches()) {
+            CredentialVerdict v = new CredentialVerdict.Rejected("token_refused");
+            cache.put(key, v, BAD_FOR);
             return v;
-        });
+        }
+        Map<String, String> nsLabels = reviewer.namespaceLabels(sa.group(1));
+        CredentialVerdict v = new CredentialVerdict.Verified(new Principal.ServiceAccount(
+                new Workload(sa.group(1), null, sa.group(2), Map.of(), nsLabels)));
+        cache.put(key, v, lifetime(token));
+        return v;
+    }
+
+    /** Reviews under way (for the tests of their bound). */
+    int checksUnderWay() {
+        return underWay.size();
     }
 
     /** How long a good token is remembered: until its exp claim, at most {@link #AT_MOST}. */

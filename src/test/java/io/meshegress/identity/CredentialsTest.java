@@ -74,6 +74,29 @@ class CredentialsTest {
         assertThat(fresh.remembered()).isEqualTo(1);
     }
 
+    /**
+     * One client's parallel requests with one new password (a cost-10 hash, tens of milliseconds of bcrypt): the
+     * queue takes one check of that client at a time, so a request that did not join the first check would be
+     * answered busy.
+     */
+    @Test
+    void parallelRequestsWithOneNewPasswordShareOneCheck() throws Exception {
+        Process p = new ProcessBuilder("htpasswd", "-n", "-b", "-B", "-C", "10", "ci-runner", "s3cret").start();
+        String line = new String(p.getInputStream().readAllBytes()).strip();
+        assertThat(p.waitFor()).isZero();
+        BasicChecker checker = new BasicChecker(new BasicUsers(Path.of("users"), HtpasswdFile.parse("users", line)),
+                new CheckQueue("test", 1, 4, 1));
+        ProxyAuthorization.Basic c = (ProxyAuthorization.Basic) ProxyAuthorization.parse(basic("ci-runner:s3cret"));
+        List<CompletableFuture<CredentialVerdict>> checks = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            checks.add(checker.check(c, InetAddress.getLoopbackAddress()));
+        }
+        for (CompletableFuture<CredentialVerdict> check : checks) {
+            assertThat(check.get(30, TimeUnit.SECONDS)).isEqualTo(new CredentialVerdict.Verified(new Principal.User("ci-runner")));
+        }
+        assertThat(checker.checksUnderWay()).isZero();
+    }
+
     @Test
     void theHeaderIsReadAsTheRfcsWriteIt() {
         assertThat(ProxyAuthorization.parse(List.of("basic Y2ktcnVubmVyOnMzOmNyZXQ=")))

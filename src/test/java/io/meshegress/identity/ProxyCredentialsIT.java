@@ -2,6 +2,7 @@ package io.meshegress.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.common.util.concurrent.Uninterruptibles;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenReview;
 import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
@@ -37,6 +38,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
@@ -63,7 +65,12 @@ class ProxyCredentialsIT {
     static final String GOOD_TOKEN = jwt("{\"iss\":\"kubernetes/serviceaccount\",\"aud\":[\"mesh-egress\"],\"exp\":"
             + (System.currentTimeMillis() / 1000 + 3600) + ",\"sub\":\"system:serviceaccount:payments:api\"}");
     static final String FORGED_TOKEN = jwt("{\"sub\":\"system:serviceaccount:payments:api\"}");
+    /** The same service account's next token, which the proxy has not seen. */
+    static final String BURST_TOKEN = jwt("{\"iss\":\"kubernetes/serviceaccount\",\"aud\":[\"mesh-egress\"],\"exp\":"
+            + (System.currentTimeMillis() / 1000 + 3700) + ",\"sub\":\"system:serviceaccount:payments:api\"}");
     final HttpClient http = HttpClient.newHttpClient();
+    /** Closed while a burst of requests is being started: the API server holds its TokenReview answers. */
+    volatile CountDownLatch reviewsHeld = new CountDownLatch(0);
 
     @Test
     void credentialsNameClientsTheClusterCannot(@TempDir Path dir) throws Exception {
@@ -77,8 +84,9 @@ class ProxyCredentialsIT {
                 new KubernetesMixedDispatcher(responses), false);
         api.expect().post().withPath("/apis/authentication.k8s.io/v1/tokenreviews").andReply(201, req -> {
             reviews.incrementAndGet();
+            Uninterruptibles.awaitUninterruptibly(reviewsHeld, 30, TimeUnit.SECONDS);
             TokenReview asked = Serialization.unmarshal(req.getBody().readUtf8(), TokenReview.class);
-            boolean good = GOOD_TOKEN.equals(asked.getSpec().getToken());
+            boolean good = List.of(GOOD_TOKEN, BURST_TOKEN).contains(asked.getSpec().getToken());
             // The API server answers with the spec's audiences the token is good for (none for a forged one).
             return new TokenReviewBuilder(asked).withNewStatus().withAuthenticated(good)
                     .withAudiences(good ? asked.getSpec().getAudiences() : List.of())
@@ -158,6 +166,7 @@ class ProxyCredentialsIT {
                 }
                 assertThat(reviews.get()).as("a good token is reviewed once and remembered; a forged one is "
                         + "remembered as refused for a while").isEqualTo(2);
+                burstWithOneNewTokenCostsOneReview(reviews);
 
                 // The challenge names both schemes, on CONNECT and on plain requests.
                 assertThat(rawHead(ANONYMOUS, "CONNECT ci.qq.test:8081 HTTP/1.1\r\nHost: ci.qq.test:8081\r\n\r\n"))
@@ -269,6 +278,42 @@ class ProxyCredentialsIT {
         assertThat(codes).as("served others in %d ms", servedMillis).hasSize(60).containsOnly("407", "503")
                 .contains("407", "503");
         assertThat(awaitLine(log, l -> l.contains("\"reason\":\"credentials_busy\""))).contains("\"status\":503");
+    }
+
+    /**
+     * 20 requests with a token the proxy has not seen, started together as a pod's first connections are (one curl,
+     * 20 transfers at once): with the API server's answer held until all are connected, one TokenReview serves all.
+     */
+    void burstWithOneNewTokenCostsOneReview(AtomicInteger reviews) throws Exception {
+        int before = reviews.get();
+        reviewsHeld = new CountDownLatch(1);
+        List<String> burst = new ArrayList<>(List.of("curl", "-s", "--parallel", "--parallel-immediate",
+                "--parallel-max", "20"));
+        for (int i = 0; i < 20; i++) {
+            burst.addAll(i == 0 ? List.of() : List.of("--next"));
+            burst.addAll(List.of("--noproxy", "", "--interface", ANONYMOUS, "--max-time", "40", "-o", "/dev/null",
+                    "-w", "%{http_code}\\n", "-x", "http://" + PROXY, "--proxy-header", "Proxy-Authorization: Bearer "
+                            + BURST_TOKEN, "http://pay.qq.test:8081/hello?" + i));
+        }
+        Process curls = new ProcessBuilder(burst).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            // The kernel's table of TCP connections in this network namespace: the listener's from ANONYMOUS.
+            String listener = hex("127.0.0.10") + ":1F90", from = hex(ANONYMOUS) + ":";
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> Files.readAllLines(Path.of("/proc/net/tcp"))
+                    .stream().map(l -> l.trim().split("\\s+")).filter(f -> f[1].equals(listener)
+                            && f[2].startsWith(from) && f[3].equals("01")).count() == 20);
+        } finally {
+            reviewsHeld.countDown();
+        }
+        assertThat(curls.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(new String(curls.getInputStream().readAllBytes()).lines().toList()).hasSize(20).containsOnly("200");
+        assertThat(reviews.get() - before).as("TokenReviews for 20 requests with one new token").isEqualTo(1);
+    }
+
+    /** An IPv4 address as /proc/net/tcp writes it: the 32 bits in hex, in the host's (little-endian) order. */
+    static String hex(String ipv4) throws Exception {
+        byte[] b = InetAddress.getByName(ipv4).getAddress();
+        return String.format("%02X%02X%02X%02X", b[3], b[2], b[1], b[0]);
     }
 
     static void htpasswd(String... args) throws Exception {
