@@ -109,7 +109,7 @@ final class RunCommand implements Callable<Integer> {
         ConfigReloader reloader = config.file == null || !Files.isRegularFile(config.file) ? null
                 : new ConfigReloader(config.file, loaded, this::adjust, server::reload, metrics, board).start();
         ServiceManager serviceManager = ServiceManager.fromEnvironment();
-        TerminationSignals.onHangup(() -> {
+        boolean hangupHandled = TerminationSignals.onHangup(() -> {
             serviceManager.notify(ServiceManager.State.RELOADING);
             if (reloader != null) {
                 reloader.reloadNow("SIGHUP");
@@ -118,6 +118,10 @@ final class RunCommand implements Callable<Integer> {
             }
             serviceManager.notify(ServiceManager.State.READY);
         });
+        if (!hangupHandled) {
+            LOG.warn("SIGHUP is ignored in this process (it was ignored when the process started, as under nohup): "
+                    + "the config file is reloaded when it changes, not on SIGHUP");
+        }
         TerminationSignals.onReopenLogs(accessLog::reopen);
         // Listeners bound and every signal handled: `systemctl start` may return now.
         serviceManager.notify(ServiceManager.State.READY);

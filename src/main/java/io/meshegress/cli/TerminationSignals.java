@@ -1,6 +1,7 @@
 package io.meshegress.cli;
 
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * SIGTERM and SIGINT as requests to stop. Handling them ourselves (rather than letting the JVM run its
@@ -11,12 +12,16 @@ final class TerminationSignals {
     private TerminationSignals() {
     }
 
-    /** SIGHUP, the conventional "reload your configuration". */
-    static void onHangup(Runnable action) {
+    /**
+     * SIGHUP, the conventional "reload your configuration". False when it cannot be handled here: a process
+     * started with SIGHUP ignored (as {@code nohup} starts it) keeps it ignored, because HotSpot will not install a
+     * handler for a signal that was ignored when the JVM started; {@code Signal.handle} then answers SIG_IGN.
+     */
+    static boolean onHangup(Runnable action) {
         try {
-            Signal.handle(new Signal("HUP"), s -> action.run());
+            return Signal.handle(new Signal("HUP"), s -> action.run()) != SignalHandler.SIG_IGN;
         } catch (IllegalArgumentException e) {
-            // no SIGHUP here
+            return false; // no SIGHUP here
         }
     }
 

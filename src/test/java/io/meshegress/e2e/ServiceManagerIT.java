@@ -46,6 +46,7 @@ class ServiceManagerIT {
                 assertThat(http.isConnected() && admin.isConnected()).isTrue();
             }
             assertThat(notify.messages()).containsExactly("READY=1|STATUS=serving");
+            assertThat(proxy.err()).noneMatch(l -> l.contains("SIGHUP is ignored"));
 
             // A rejected file: the reload is announced and ends, and the proxy keeps serving.
             Files.writeString(file, "http: {listen: [\n");
@@ -77,6 +78,19 @@ class ServiceManagerIT {
                 JarProcess proxy = JarProcess.startWithEnvironment(Map.of("NOTIFY_SOCKET", name),
                         "run", "-c", file.toString())) {
             notify.await(1, m -> m.startsWith("READY=1"));
+            assertThat(proxy.stop()).isZero();
+        }
+    }
+
+    @Test
+    void startedWithSighupIgnoredItSaysSoAndStillReloadsWhenTheFileChanges() throws Exception {
+        // nohup(1) starts its command with SIGHUP ignored, and a JVM keeps a signal ignored that it inherited so:
+        // a SIGHUP reload cannot work, which the log must say rather than let `kill -HUP` do nothing unseen.
+        Path file = Files.writeString(dir.resolve("egress.yaml"), config("127.0.0.60:8080"));
+        try (JarProcess proxy = JarProcess.startUnder(List.of("nohup"), "run", "-c", file.toString())) {
+            proxy.awaitErr(l -> l.contains("SIGHUP is ignored in this process"));
+            Files.writeString(file, config("127.0.0.60:8080").replace("*.qq.test", "*.example.test"));
+            proxy.awaitErr(l -> l.contains("reloaded " + file));
             assertThat(proxy.stop()).isZero();
         }
     }
