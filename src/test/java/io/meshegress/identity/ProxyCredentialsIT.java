@@ -18,11 +18,11 @@ import io.meshegress.testing.Command;
 import io.meshegress.testing.HttpOrigin;
 import io.meshegress.testing.JarProcess;
 import io.meshegress.testing.TestDnsServer;
+import io.meshegress.testing.MockCluster;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -93,19 +93,10 @@ class ProxyCredentialsIT {
                     .withNewUser().withUsername(good ? "system:serviceaccount:payments:api" : null).endUser()
                     .endStatus().build();
         }).always();
-        int apiPort;
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            apiPort = free.getLocalPort();
-        }
-        api.init(InetAddress.getByName("127.0.0.1"), apiPort);
-        Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
-                apiVersion: v1
-                kind: Config
-                clusters: [{name: mock, cluster: {server: "http://127.0.0.1:%d"}}]
-                users: [{name: proxy, user: {}}]
-                contexts: [{name: mock, context: {cluster: mock, user: proxy, namespace: default}}]
-                current-context: mock
-                """.formatted(apiPort));
+        // A free port and a kubeconfig naming it, as for the CRUD clusters; this server answers TokenReviews too.
+        MockCluster.Endpoint endpoint = MockCluster.reserve(dir);
+        api.init(InetAddress.getByName("127.0.0.1"), endpoint.port());
+        Path kubeconfig = endpoint.kubeconfig();
         Path log = dir.resolve("access.log");
         try (KubernetesClient k8s = api.createClient();
              TestDnsServer dns = TestDnsServer.start("127.0.0.1").answer("*.qq.test", "127.0.0.20");

@@ -17,10 +17,9 @@ import io.fabric8.mockwebserver.utils.ResponseProvider;
 import io.meshegress.config.BearerTokens;
 import io.meshegress.config.EgressConfig;
 import io.meshegress.policy.Principal;
+import io.meshegress.testing.MockCluster;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -102,19 +101,10 @@ class TokenCheckerTest {
                 headers = h;
             }
         }).always();
-        int port;
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            port = free.getLocalPort();
-        }
-        api.init(InetAddress.getByName("127.0.0.1"), port);
-        Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
-                apiVersion: v1
-                kind: Config
-                clusters: [{name: mock, cluster: {server: "http://127.0.0.1:%d"}}]
-                users: [{name: proxy, user: {}}]
-                contexts: [{name: mock, context: {cluster: mock, user: proxy, namespace: default}}]
-                current-context: mock
-                """.formatted(port));
+        // A free port and a kubeconfig naming it, as for the CRUD clusters; this server answers TokenReviews too.
+        MockCluster.Endpoint endpoint = MockCluster.reserve(dir);
+        api.init(InetAddress.getByName("127.0.0.1"), endpoint.port());
+        Path kubeconfig = endpoint.kubeconfig();
         watch = KubernetesWatch.start(new EgressConfig.Kubernetes(kubeconfig.toString(),
                 EgressConfig.UnknownClient.DEFAULT));
     }
