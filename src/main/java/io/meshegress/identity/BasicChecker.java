@@ -36,25 +36,11 @@ final class BasicChecker {
 
     /** The verdict, at once when remembered or plainly wrong, else when the bcrypt check under way is done. */
     CompletableFuture<CredentialVerdict> check(ProxyAuthorization.Basic c, InetAddress client) {
-        return check(c, client, true);
-    }
-
-    private CompletableFuture<CredentialVerdict> check(ProxyAuthorization.Basic c, InetAddress client,
-            boolean mayRetry) {
         if (c.password().length > MAX_PASSWORD_BYTES) {
             return CompletableFuture.completedFuture(new CredentialVerdict.Rejected("password_too_long"));
         }
         ByteBuffer key = cache.keyOf(c.user().getBytes(StandardCharsets.UTF_8), c.password());
-        CredentialVerdict known = cache.get(key);
-        if (known != null) {
-            return CompletableFuture.completedFuture(known);
-        }
-        return underWay.share(key, () -> {
-            // A check that ended between the look-up above and now has left its verdict here.
-            CredentialVerdict justKnown = cache.get(key);
-            return justKnown != null ? CompletableFuture.completedFuture(justKnown)
-                    : queue.submit(client, () -> bcrypt(c, key));
-        }, mayRetry ? () -> check(c, client, false) : null);
+        return underWay.verdict(cache, key, queue, client, () -> bcrypt(c, key));
     }
 
     /** The bcrypt check (on a queue thread), remembered; an unknown user is checked against the decoy. */

@@ -1,5 +1,6 @@
 package io.meshegress.identity;
 
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -22,11 +23,34 @@ final class CoalescedChecks<V> {
     private final ConcurrentHashMap<ByteBuffer, CompletableFuture<V>> underWay = new ConcurrentHashMap<>();
 
     /**
+     * The verdict remembered in {@code cache} for {@code key} at once; else that of the check under way for it;
+     * else of {@code check}, run now on {@code queue} under {@code client}'s bounds. A request that joined a check
+     * the queue refused as busy under another client's bound tries once more under its own.
+     */
+    CompletableFuture<V> verdict(CredentialCache<V> cache, ByteBuffer key, CheckQueue queue, InetAddress client,
+            Supplier<V> check) {
+        return verdict(cache, key, queue, client, check, true);
+    }
+
+    private CompletableFuture<V> verdict(CredentialCache<V> cache, ByteBuffer key, CheckQueue queue,
+            InetAddress client, Supplier<V> check, boolean mayRetry) {
+        V known = cache.get(key);
+        if (known != null) {
+            return CompletableFuture.completedFuture(known);
+        }
+        return share(key, () -> {
+            // A check that ended between the look-up above and now has left its verdict in the cache.
+            V justKnown = cache.get(key);
+            return justKnown != null ? CompletableFuture.completedFuture(justKnown) : queue.submit(client, check);
+        }, mayRetry ? () -> verdict(cache, key, queue, client, check, false) : null);
+    }
+
+    /**
      * The verdict of the check under way for {@code key}, or of one started now with {@code start} (which is
      * called at most once, on this thread). A request that joined a check the queue refused as busy (that
      * client's bound, not this one's) tries once more on its own with {@code onBusy}; null: it does not.
      */
-    CompletableFuture<V> share(ByteBuffer key, Supplier<CompletableFuture<V>> start,
+    private CompletableFuture<V> share(ByteBuffer key, Supplier<CompletableFuture<V>> start,
             Supplier<CompletableFuture<V>> onBusy) {
         CompletableFuture<V> mine = new CompletableFuture<>();
         CompletableFuture<V> under = underWay.putIfAbsent(key, mine);

@@ -43,25 +43,11 @@ final class TokenChecker {
 
     /** The verdict, at once when remembered, else when the one review of this token under way is done. */
     CompletableFuture<CredentialVerdict> check(ProxyAuthorization.Bearer b, InetAddress client) {
-        return check(b, client, true);
-    }
-
-    private CompletableFuture<CredentialVerdict> check(ProxyAuthorization.Bearer b, InetAddress client,
-            boolean mayRetry) {
         if (reviewer == null) {
             return CompletableFuture.completedFuture(new CredentialVerdict.Unavailable("token_review_unavailable"));
         }
         ByteBuffer key = cache.keyOf(b.token().getBytes(StandardCharsets.US_ASCII));
-        CredentialVerdict known = cache.get(key);
-        if (known != null) {
-            return CompletableFuture.completedFuture(known);
-        }
-        return underWay.share(key, () -> {
-            // A review that ended between the look-up above and now has left its verdict here.
-            CredentialVerdict justKnown = cache.get(key);
-            return justKnown != null ? CompletableFuture.completedFuture(justKnown)
-                    : queue.submit(client, () -> review(b.token(), key));
-        }, mayRetry ? () -> check(b, client, false) : null);
+        return underWay.verdict(cache, key, queue, client, () -> review(b.token(), key));
     }
 
     /** Asks the API server (on a queue thread); remembers a good or refused token, not an unanswered review. */
